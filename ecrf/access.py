@@ -1,0 +1,149 @@
+"""Who may do what, where. A few small helpers, exhaustively tested.
+
+Access is granted per study by a `StudyRole`, either for listed sites or for all sites of the
+study. Every query for site-bound data goes through `scope_queryset`, so a user never sees a
+record of a site they do not belong to: such records are simply absent (the API answers 404,
+never 403, and so does not even confirm that the record exists).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db.models import Q, QuerySet
+
+from ecrf.models import Role, StudyRole
+
+
+class Action(StrEnum):
+    VIEW = "view"  # read the study's patients and clinical records
+    ENTER_DATA = "enter_data"  # create and correct patients and clinical records
+    CONFIRM_ELIGIBILITY = "confirm_eligibility"  # answer investigator-confirmed criteria
+    RANDOMIZE = "randomize"  # randomize or enrol a consented, eligible patient
+    BACK_ENTER = "back_enter"  # enter a past randomization date for historical data
+    VOID = "void"  # void a clinical record (it stays in history)
+    VIEW_AUDIT = "view_audit"  # read audit histories
+    VIEW_REPORTS = "view_reports"  # endpoint assessments and study reports
+    VIEW_ALLOCATION_LIST = "view_allocation_list"  # unconcealed list (audited)
+    MANAGE_RANDOMIZATION = "manage_randomization"  # generate or import a list
+
+
+ROLE_ACTIONS: dict[str, frozenset[Action]] = {
+    Role.COORDINATOR: frozenset(
+        {Action.VIEW, Action.ENTER_DATA, Action.RANDOMIZE, Action.VOID, Action.VIEW_AUDIT}
+    ),
+    Role.INVESTIGATOR: frozenset(
+        {
+            Action.VIEW,
+            Action.ENTER_DATA,
+            Action.CONFIRM_ELIGIBILITY,
+            Action.RANDOMIZE,
+            Action.VOID,
+            Action.VIEW_AUDIT,
+            Action.VIEW_REPORTS,
+        }
+    ),
+    Role.MONITOR: frozenset({Action.VIEW, Action.VIEW_AUDIT, Action.VIEW_REPORTS}),
+    Role.DATA_MANAGER: frozenset(
+        {
+            Action.VIEW,
+            Action.ENTER_DATA,
+            Action.CONFIRM_ELIGIBILITY,
+            Action.RANDOMIZE,
+            Action.BACK_ENTER,
+            Action.VOID,
+            Action.VIEW_AUDIT,
+            Action.VIEW_REPORTS,
+            Action.VIEW_ALLOCATION_LIST,
+            Action.MANAGE_RANDOMIZATION,
+        }
+    ),
+    Role.STATISTICIAN: frozenset(
+        {Action.VIEW, Action.VIEW_AUDIT, Action.VIEW_REPORTS, Action.MANAGE_RANDOMIZATION}
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    study_id: int
+    role: str
+    all_sites: bool
+    site_ids: frozenset[int]
+
+    def allows(self, action: Action) -> bool:
+        return action in ROLE_ACTIONS[self.role]
+
+    def covers_site(self, site_id: int | None) -> bool:
+        return self.all_sites or (site_id is not None and site_id in self.site_ids)
+
+
+def grants_for(user) -> tuple[Grant, ...]:
+    """The user's active grants, read once per request (cached on the user object)."""
+    if not getattr(user, "is_authenticated", False):
+        return ()
+    cached = getattr(user, "_ecrf_grants", None)
+    if cached is not None:
+        return cached
+    roles = StudyRole.objects.filter(user=user, is_active=True).prefetch_related("sites")
+    grants = tuple(
+        Grant(
+            study_id=r.study_id,
+            role=r.role,
+            all_sites=r.all_sites,
+            site_ids=frozenset(s.pk for s in r.sites.all()),
+        )
+        for r in roles
+    )
+    user._ecrf_grants = grants
+    return grants
+
+
+def is_unrestricted(user) -> bool:
+    """Superusers administer the system and see every study and site."""
+    return bool(getattr(user, "is_superuser", False))
+
+
+def can(user, action: Action, *, study_id: int, site_id: int | None = None) -> bool:
+    """May `user` perform `action` in this study (and, for site-bound data, this site)?"""
+    if is_unrestricted(user):
+        return True
+    return any(
+        g.study_id == study_id and g.allows(action) and (site_id is None or g.covers_site(site_id))
+        for g in grants_for(user)
+    )
+
+
+def study_ids_for(user, action: Action = Action.VIEW) -> set[int] | None:
+    """Studies in which the user may perform `action`; None means every study."""
+    if is_unrestricted(user):
+        return None
+    return {g.study_id for g in grants_for(user) if g.allows(action)}
+
+
+def scope_q(user, action: Action, *, study_field: str, site_field: str | None) -> Q | None:
+    """A filter selecting the rows the user may act on; None means no restriction."""
+    if is_unrestricted(user):
+        return None
+    condition = Q(pk__in=[])
+    for g in grants_for(user):
+        if not g.allows(action):
+            continue
+        clause = Q(**{f"{study_field}_id": g.study_id})
+        if site_field is not None and not g.all_sites:
+            clause &= Q(**{f"{site_field}_id__in": sorted(g.site_ids)})
+        condition |= clause
+    return condition
+
+
+def scope_queryset(
+    queryset: QuerySet,
+    user,
+    action: Action = Action.VIEW,
+    *,
+    study_field: str = "study",
+    site_field: str | None = "site",
+) -> QuerySet:
+    condition = scope_q(user, action, study_field=study_field, site_field=site_field)
+    return queryset if condition is None else queryset.filter(condition)

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from ecrf.auth_api import ObtainTokenView
+from patients.api import PatientViewSet
+from trials.api import StudyViewSet
+
+router = DefaultRouter()
+router.register("studies", StudyViewSet, basename="study")
+router.register("patients", PatientViewSet, basename="patient")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include(router.urls)),
+    path("api-auth/", include("rest_framework.urls")),
+]
