@@ -57,6 +57,12 @@ INSTALLED_APPS = [
     "trials",
     "patients",
     "visits",
+    "randomization",
+    "labs",
+    "findings",
+    "safety",
+    "dosing",
+    "endpoints",
 ]
 
 MIDDLEWARE = [

@@ -17,5 +17,13 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include(router.urls)),
+    # Each app registers its own resources (SimpleRouter: no second API root).
+    path("api/", include("randomization.urls")),
+    path("api/", include("visits.urls")),
+    path("api/", include("labs.urls")),
+    path("api/", include("findings.urls")),
+    path("api/", include("safety.urls")),
+    path("api/", include("dosing.urls")),
+    path("api/", include("endpoints.urls")),
     path("api-auth/", include("rest_framework.urls")),
 ]
