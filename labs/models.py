@@ -45,7 +45,8 @@ class LabResult(ClinicalRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.patient} {self.test_code} {self.value} {self.unit} ({self.collected_at:%Y-%m-%d})"
+        day = f"{self.collected_at:%Y-%m-%d}"
+        return f"{self.patient} {self.test_code} {self.value} {self.unit} ({day})"
 
 
 class ReferenceRange(AuditedModel):
