@@ -1,0 +1,71 @@
+"""Settings come from the environment; production mode passes Django's deployment checks."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in {"DJANGO_MODE", "SECRET_KEY", "DEBUG"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_mode_passes_the_deploy_check_without_warnings(tmp_path):
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_MODE="production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="ecrf.example.org",
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_mode_refuses_to_start_without_a_secret_key(tmp_path):
+    result = run_manage(
+        "check",
+        DJANGO_MODE="production",
+        ALLOWED_HOSTS="ecrf.example.org",
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DJANGO_MODE=production" in result.stderr
+
+
+def test_database_defaults_to_a_sqlite_file_in_the_project():
+    script = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='ecrf.settings';"
+        "from django.conf import settings;"
+        "d=settings.DATABASES['default']; print(d['ENGINE'], d['NAME']);"
+        "print(settings.USE_TZ, settings.TIME_ZONE)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.splitlines() == [
+        f"django.db.backends.sqlite3 {ROOT / 'db.sqlite3'}",
+        "True UTC",
+    ]
