@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include(router.urls)),
     # Each app registers its own resources (SimpleRouter: no second API root).
+    path("api/", include("patients.urls")),
     path("api/", include("randomization.urls")),
     path("api/", include("visits.urls")),
     path("api/", include("labs.urls")),

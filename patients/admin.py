@@ -1,23 +1,117 @@
-from django.contrib import admin
+"""Patients in the admin: screening, corrections, and the workflow pages (consent, eligibility,
+randomization or enrolment, status moves, unscheduled visits) that call the API's services."""
 
-from ecrf.admin_base import AuditedRecordAdmin
-from patients.models import Patient
-from patients.services import patient_create
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html_join
+
+from ecrf.admin_base import AuditedAdminForm, AuditedRecordAdmin
+from ecrf.exceptions import InvalidInput
+from patients.admin_forms import (
+    AllocationAdminForm,
+    ConsentAdminForm,
+    EligibilityAdminForm,
+    StatusAdminForm,
+    UnscheduledVisitAdminForm,
+)
+from patients.admin_workflow import workflow_view
+from patients.eligibility import eligibility_evaluate
+from patients.models import Consent, EligibilityAssessment, Patient, PatientStatus
+from patients.selectors import latest_assessment
+from patients.services import (
+    check_body_size,
+    check_not_future,
+    consent_record,
+    patient_change_status,
+    patient_create,
+)
+from patients.status_machine import PRE_ALLOCATION, next_statuses
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Shown on the patient page (already scoped); written only through the workflow pages."""
+
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ConsentInline(ReadOnlyInline):
+    model = Consent
+    fields = ["consented_at", "consent_version", "is_voided", "created_at"]
+    readonly_fields = fields
+
+
+class EligibilityAssessmentInline(ReadOnlyInline):
+    model = EligibilityAssessment
+    fields = ["evaluated_on", "status", "evaluated_by", "grounds", "created_at"]
+    readonly_fields = fields
+    ordering = ["-id"]
+
+    @admin.display(description="failed / open criteria")
+    def grounds(self, assessment):
+        return ", ".join(assessment.failed_codes or assessment.open_codes) or "—"
+
+
+class PatientAdminForm(AuditedAdminForm):
+    """The same plausibility rules as the API (dates not in the future, adult body size)."""
+
+    class Meta:
+        model = Patient
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            check_not_future(cleaned.get("birth_date"), "birth_date")
+            check_not_future(cleaned.get("screened_on"), "screened_on")
+            check_body_size(height_cm=cleaned.get("height_cm"), weight_kg=cleaned.get("weight_kg"))
+        except InvalidInput as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+        return cleaned
+
+
+WORKFLOW_PAGES = {
+    "consent": "Record consent",
+    "eligibility": "Evaluate eligibility",
+    "allocate": "Randomize / enrol",
+    "status": "Change status",
+    "unscheduled-visit": "Unscheduled visit",
+}
 
 
 @admin.register(Patient)
 class PatientAdmin(AuditedRecordAdmin):
+    form = PatientAdminForm
     list_display = ["subject_id", "study", "site", "sex", "birth_date", "status", "arm", "day1"]
     list_filter = ["study", "site", "status", "sex", "arm", "is_voided"]
     search_fields = ["subject_id"]
     list_select_related = ["study", "site", "arm"]
+    inlines = [ConsentInline, EligibilityAssessmentInline]
+    actions = ["go_consent", "go_eligibility", "go_allocate", "go_status"]
     readonly_fields = [
+        "workflow",
         "subject_id",
         "status",
         "protocol_version",
         "arm",
         "day1",
         "status_reason",
+        "status_reason_codes",
         "status_changed_on",
         "is_voided",
         "voided_at",
@@ -48,3 +142,197 @@ class PatientAdmin(AuditedRecordAdmin):
         )
         obj.pk = created.pk
         obj.__dict__.update({k: v for k, v in created.__dict__.items() if not k.startswith("_")})
+
+    # --- Workflow pages ---------------------------------------------------------------------
+
+    def get_urls(self):
+        views = {
+            "consent": self.consent_view,
+            "eligibility": self.eligibility_view,
+            "allocate": self.allocation_view,
+            "status": self.status_view,
+            "unscheduled-visit": self.unscheduled_visit_view,
+        }
+        return [
+            path(
+                f"<path:object_id>/{page}/",
+                self.admin_site.admin_view(view),
+                name=f"patients_patient_{page.replace('-', '_')}",
+            )
+            for page, view in views.items()
+        ] + super().get_urls()
+
+    @admin.display(description="Workflow")
+    def workflow(self, patient):
+        if patient.pk is None:
+            return "—"
+        pages = ["consent", "status"]
+        if patient.status in PRE_ALLOCATION:
+            pages[1:1] = ["eligibility"]
+        if patient.status == PatientStatus.ELIGIBLE:
+            pages.append("allocate")
+        if patient.day1:
+            pages.append("unscheduled-visit")
+        if not next_statuses(patient.status):
+            pages.remove("status")
+        return format_html_join(
+            " · ",
+            '<a href="{}">{}</a>',
+            (
+                (
+                    reverse(f"admin:patients_patient_{p.replace('-', '_')}", args=[patient.pk]),
+                    WORKFLOW_PAGES[p],
+                )
+                for p in pages
+            ),
+        )
+
+    def consent_view(self, request, object_id):
+        def perform(patient, form):
+            consent = consent_record(actor=request.user, patient=patient, **form.cleaned_data)
+            return f"Consent {consent.consent_version} of {consent.consented_at} recorded."
+
+        return workflow_view(
+            self,
+            request,
+            object_id,
+            title="Record informed consent",
+            form_factory=lambda patient, data: ConsentAdminForm(data),
+            perform=perform,
+            submit_label="Record consent",
+        )
+
+    def eligibility_view(self, request, object_id):
+        def perform(patient, form):
+            assessment = eligibility_evaluate(
+                actor=request.user,
+                patient=patient,
+                answers=form.answers(),
+                evaluated_on=form.cleaned_data.get("evaluated_on"),
+            )
+            grounds = ", ".join(assessment.failed_codes or assessment.open_codes)
+            return f"Eligibility evaluated: {assessment.status}" + (
+                f" ({grounds})." if grounds else "."
+            )
+
+        patient = self.get_queryset(request).filter(pk=object_id).first()
+        previous = latest_assessment(patient) if patient else None
+        table = None
+        if previous is not None:
+            table = (
+                ["criterion", "kind", "source", "met", "detail"],
+                [
+                    [c["code"], c["kind"], c["source"], c["met"], c["detail"]]
+                    for c in previous.criteria
+                ],
+            )
+        return workflow_view(
+            self,
+            request,
+            object_id,
+            title="Evaluate eligibility",
+            intro=(
+                "Automatic criteria are read from the recorded data; investigator-confirmed ones "
+                "need an investigator's answer. The table shows the last evaluation."
+            ),
+            form_factory=lambda p, data: EligibilityAdminForm(p, request.user, data),
+            perform=perform,
+            submit_label="Evaluate",
+            table=table,
+        )
+
+    def allocation_view(self, request, object_id):
+        from randomization.scheme import scheme_for
+        from randomization.services import patient_enrol, patient_randomize
+
+        def factors_of(patient):
+            return list(scheme_for(patient.study).factors) if patient.study.is_randomized else []
+
+        def perform(patient, form):
+            arguments = form.service_arguments()
+            if patient.study.is_randomized:
+                slot = patient_randomize(actor=request.user, patient=patient, **arguments)
+                return (
+                    f"Randomized to {slot.arm.code} (number {slot.number}, stratum "
+                    f"{slot.stratum}); the visit calendar is scheduled."
+                )
+            enrolled = patient_enrol(actor=request.user, patient=patient, **arguments)
+            return f"Enrolled in {enrolled.arm.code}; the visit calendar is scheduled."
+
+        return workflow_view(
+            self,
+            request,
+            object_id,
+            title="Randomize or enrol",
+            intro="Needs a recorded consent and an eligible patient; the arm comes from the list.",
+            form_factory=lambda p, data: AllocationAdminForm(p, request.user, factors_of(p), data),
+            perform=perform,
+            submit_label="Allocate",
+        )
+
+    def status_view(self, request, object_id):
+        def perform(patient, form):
+            data = form.cleaned_data
+            patient_change_status(
+                actor=request.user,
+                patient=patient,
+                to_status=data["status"],
+                on=data["on"],
+                reason=data["reason"],
+                reason_code=data.get("reason_code") or None,
+            )
+            return f"Status changed to {data['status']}."
+
+        return workflow_view(
+            self,
+            request,
+            object_id,
+            title="Change status",
+            form_factory=lambda p, data: StatusAdminForm(p, data),
+            perform=perform,
+            submit_label="Change status",
+        )
+
+    def unscheduled_visit_view(self, request, object_id):
+        from visits.services import unscheduled_visit_create
+
+        def perform(patient, form):
+            visit = unscheduled_visit_create(
+                actor=request.user, patient=patient, **form.cleaned_data
+            )
+            return f"Unscheduled visit {visit.code} recorded."
+
+        return workflow_view(
+            self,
+            request,
+            object_id,
+            title="Record an unscheduled visit",
+            form_factory=lambda p, data: UnscheduledVisitAdminForm(data),
+            perform=perform,
+            submit_label="Record visit",
+        )
+
+    # --- Changelist actions: open the page of the one selected patient ---------------------
+
+    def _go(self, request, queryset, page: str):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one patient.", messages.WARNING)
+            return None
+        url = reverse(f"admin:patients_patient_{page}", args=[queryset.get().pk])
+        return HttpResponseRedirect(url)
+
+    @admin.action(description="Record consent for the selected patient")
+    def go_consent(self, request, queryset):
+        return self._go(request, queryset, "consent")
+
+    @admin.action(description="Evaluate eligibility of the selected patient")
+    def go_eligibility(self, request, queryset):
+        return self._go(request, queryset, "eligibility")
+
+    @admin.action(description="Randomize / enrol the selected patient")
+    def go_allocate(self, request, queryset):
+        return self._go(request, queryset, "allocate")
+
+    @admin.action(description="Change the status of the selected patient")
+    def go_status(self, request, queryset):
+        return self._go(request, queryset, "status")

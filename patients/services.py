@@ -10,10 +10,14 @@ from django.db.models import Max
 from django.utils import timezone
 
 from ecrf.access import Action, can
-from ecrf.audit import save_audited
-from ecrf.exceptions import InvalidInput, PermissionRefused
-from patients.models import Patient
+from ecrf.audit import require_reason, save_audited, void_audited
+from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
+from patients.models import Consent, ExitReason, Patient
+from patients.status_machine import CODED_REASON_TARGETS, Via, move_allowed, next_statuses
 from trials.models import Site, Study
+
+# django-simple-history stores the change reason in a 100-character column.
+HISTORY_REASON_LENGTH = 100
 
 # Plausibility limits for adults' body size; values outside are typing errors, not patients.
 HEIGHT_RANGE_CM = (Decimal("100"), Decimal("250"))
@@ -36,6 +40,32 @@ def check_body_size(*, height_cm: Decimal | None, weight_kg: Decimal | None) -> 
 def check_not_future(value: dt.date | None, field: str) -> None:
     if value is not None and value > timezone.localdate():
         raise InvalidInput("Must not be in the future.", field=field)
+
+
+def history_reason(text: str) -> str:
+    """The reason as it fits the audit column; the full text is kept on the record itself."""
+    text = " ".join(text.split())
+    if len(text) <= HISTORY_REASON_LENGTH:
+        return text
+    return text[: HISTORY_REASON_LENGTH - 1].rstrip() + "…"
+
+
+def check_reason_fits(reason: str | None) -> None:
+    """A reason stored verbatim as the audit reason must fit its column (400, not a 500)."""
+    if reason and len(reason.strip()) > HISTORY_REASON_LENGTH:
+        raise InvalidInput(
+            f"Keep the reason to {HISTORY_REASON_LENGTH} characters.", field="reason"
+        )
+
+
+def check_patient_access(actor, patient: Patient, action: Action) -> None:
+    if not can(actor, action, study_id=patient.study_id, site_id=patient.site_id):
+        raise PermissionRefused(f"Your role does not allow '{action.value}' for this patient.")
+
+
+def lock_patient(patient: Patient) -> Patient:
+    """The patient row, locked until the end of the transaction: moves of one patient queue."""
+    return Patient.objects.select_for_update().select_related("study", "site").get(pk=patient.pk)
 
 
 def check_site_access(actor, study: Study, site: Site, action: Action) -> None:
@@ -89,3 +119,132 @@ def patient_create(
         protocol_version=protocol,
     )
     return save_audited(patient, actor=actor, reason="Patient screened")
+
+
+@transaction.atomic
+def patient_move_status(
+    *,
+    actor,
+    patient: Patient,
+    to_status: str,
+    on: dt.date,
+    reason: str,
+    reason_codes: list[str] | None = None,
+    via: Via = Via.MANUAL,
+    changes: dict | None = None,
+    history_note: str | None = None,
+) -> Patient:
+    """The one way a patient's status changes: checked against the status machine, dated,
+    with its reason, written as one audited change (with any `changes` that go with it, such as
+    the arm and day 1 of an allocation)."""
+    patient = lock_patient(patient)
+    if patient.is_voided:
+        raise Conflict("The patient record is voided.", field=None)
+    if not move_allowed(patient.status, to_status, via):
+        allowed = ", ".join(next_statuses(patient.status, via)) or "none"
+        raise Conflict(
+            f"A patient in status '{patient.status}' cannot move to '{to_status}' this way "
+            f"(possible: {allowed}).",
+            field="status",
+        )
+    check_move_date(patient, on)
+    patient.status = to_status
+    patient.status_changed_on = on
+    patient.status_reason = reason.strip()
+    patient.status_reason_codes = list(reason_codes or [])
+    for name, value in (changes or {}).items():
+        setattr(patient, name, value)
+    patient.version += 1
+    note = history_note or f"Status {to_status}: {patient.status_reason}"
+    return save_audited(patient, actor=actor, reason=history_reason(note))
+
+
+def check_move_date(patient: Patient, on: dt.date, field: str = "on") -> None:
+    check_not_future(on, field)
+    if on < patient.screened_on:
+        raise InvalidInput(
+            f"Must not be before the screening date ({patient.screened_on}).", field=field
+        )
+    if patient.status_changed_on and on < patient.status_changed_on:
+        raise InvalidInput(
+            f"Must not be before the patient's last status change ({patient.status_changed_on}).",
+            field=field,
+        )
+
+
+def patient_change_status(
+    *,
+    actor,
+    patient: Patient,
+    to_status: str,
+    on: dt.date,
+    reason: str,
+    reason_code: str | None = None,
+) -> Patient:
+    """A status move requested by site staff: treatment start, follow-up, completion,
+    withdrawal, or the end of a screening for a reason that is not a criterion."""
+    check_patient_access(actor, patient, Action.ENTER_DATA)
+    reason = require_reason(reason)
+    codes: list[str] = []
+    if to_status in CODED_REASON_TARGETS:
+        if not reason_code:
+            raise InvalidInput(
+                f"A coded reason is required for '{to_status}' "
+                f"(one of {', '.join(ExitReason.values)}).",
+                field="reason_code",
+            )
+        if reason_code not in ExitReason.values:
+            raise InvalidInput(
+                f"Unknown reason code (one of {', '.join(ExitReason.values)}).",
+                field="reason_code",
+            )
+        codes = [reason_code]
+    elif reason_code:
+        raise InvalidInput(
+            f"A coded reason belongs only to {', '.join(sorted(CODED_REASON_TARGETS))}.",
+            field="reason_code",
+        )
+    return patient_move_status(
+        actor=actor,
+        patient=patient,
+        to_status=to_status,
+        on=on,
+        reason=reason,
+        reason_codes=codes,
+        via=Via.MANUAL,
+    )
+
+
+@transaction.atomic
+def patient_void(*, actor, patient: Patient, reason: str | None, expected_version) -> Patient:
+    """Voids a patient entered in error; an allocated patient stays (intention to treat)."""
+    check_patient_access(actor, patient, Action.VOID)
+    check_reason_fits(reason)
+    patient = lock_patient(patient)
+    if patient.arm_id is not None:
+        raise Conflict(
+            "An allocated patient cannot be voided: they stay in the analysis. "
+            "Record a withdrawal instead.",
+            field=None,
+        )
+    return void_audited(patient, actor=actor, reason=reason, expected_version=expected_version)
+
+
+@transaction.atomic
+def consent_record(
+    *, actor, patient: Patient, consented_at: dt.date, consent_version: str
+) -> Consent:
+    check_patient_access(actor, patient, Action.ENTER_DATA)
+    patient = lock_patient(patient)
+    if patient.is_voided:
+        raise Conflict("The patient record is voided.", field=None)
+    check_not_future(consented_at, "consented_at")
+    if consented_at <= patient.birth_date:
+        raise InvalidInput("Must be after the birth date.", field="consented_at")
+    consent_version = (consent_version or "").strip()
+    if not consent_version:
+        raise InvalidInput("Name the version of the consent form signed.", field="consent_version")
+    consent = Consent(patient=patient, consented_at=consented_at, consent_version=consent_version)
+    return save_audited(
+        consent, actor=actor, reason=history_reason(f"Consent {consent_version} recorded")
+    )

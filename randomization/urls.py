@@ -1,5 +1,13 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter()
+from randomization.api import AllocationListViewSet, PatientEnrolView, PatientRandomizeView
 
-urlpatterns = router.urls
+router = SimpleRouter()
+router.register("allocation-lists", AllocationListViewSet, basename="allocation-list")
+
+urlpatterns = [
+    *router.urls,
+    path("patients/<int:pk>/randomize/", PatientRandomizeView.as_view(), name="patient-randomize"),
+    path("patients/<int:pk>/enrol/", PatientEnrolView.as_view(), name="patient-enrol"),
+]

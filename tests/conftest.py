@@ -93,3 +93,159 @@ def make_patient(db):
 @pytest.fixture
 def api_client_plain() -> APIClient:
     return APIClient()
+
+
+# --- Enrollment (issue 3): recorded screening data, eligible patients, allocation lists --------
+
+
+def _fixture_admin():
+    return get_user_model().objects.get_or_create(
+        username="fixture-admin", defaults={"is_superuser": True}
+    )[0]
+
+
+@pytest.fixture
+def record_lab(db):
+    """record_lab(patient, "ALT", "130", "U/L", on=date(2025, 1, 5), uln="40") → a LabResult
+    stored as the lab services would store it (standard-unit value and range filled in)."""
+    from domain import units
+    from ecrf.audit import save_audited
+    from labs.models import LabResult
+
+    def record(patient, test_code, value, unit, *, on=dt.date(2025, 1, 5), lln=None, uln=None):
+        def std(raw):
+            return None if raw is None else units.to_standard(test_code, Decimal(raw), unit)
+
+        collected = dt.datetime.combine(on, dt.time(8, 0), tzinfo=dt.UTC)
+        result = LabResult(
+            patient=patient,
+            collected_at=collected,
+            test_code=test_code,
+            value=Decimal(value),
+            unit=unit,
+            lln=None if lln is None else Decimal(lln),
+            uln=None if uln is None else Decimal(uln),
+            value_std=std(value),
+            unit_std=units.standard_unit(test_code),
+            lln_std=std(lln),
+            uln_std=std(uln),
+            range_source="result" if (lln or uln) else "",
+        )
+        return save_audited(result, actor=_fixture_admin(), reason="Lab result recorded")
+
+    return record
+
+
+@pytest.fixture
+def record_ecog(db):
+    from ecrf.audit import save_audited
+    from findings.models import EcogAssessment
+
+    def record(patient, score, *, on=dt.date(2025, 1, 5)):
+        assessment = EcogAssessment(patient=patient, assessed_on=on, score=score)
+        return save_audited(assessment, actor=_fixture_admin(), reason="ECOG recorded")
+
+    return record
+
+
+# Values that meet every automatic criterion of the shipped protocols.
+NORMAL_SCREENING_PANEL = [
+    ("PLAT", "20", "10^9/L", None, None),
+    ("WBC", "5.1", "10^9/L", "3.5", "9.5"),
+    ("HGB", "121", "g/L", "115", "150"),
+    ("ALT", "30", "U/L", "7", "40"),
+    ("AST", "25", "U/L", "13", "35"),
+    ("CREAT", "70", "umol/L", "45", "84"),
+    ("BILI", "10", "umol/L", "0", "21"),
+]
+
+
+@pytest.fixture
+def screen_eligible(db, record_lab, record_ecog):
+    """screen_eligible(patient) → records a normal screening panel, ECOG 1, consent on
+    2025-01-03, and an eligibility evaluation (on 2025-01-06) with every investigator-confirmed
+    criterion answered favourably; the patient is then eligible."""
+    from patients.eligibility import eligibility_evaluate
+    from patients.services import consent_record
+
+    def screen(patient, *, actor=None, consent=True, on=dt.date(2025, 1, 6)):
+        actor = actor or _fixture_admin()
+        for code, value, unit, lln, uln in NORMAL_SCREENING_PANEL:
+            record_lab(patient, code, value, unit, lln=lln, uln=uln)
+        record_ecog(patient, 1)
+        if consent:
+            consent_record(
+                actor=actor,
+                patient=patient,
+                consented_at=dt.date(2025, 1, 3),
+                consent_version="1.0",
+            )
+        criteria = patient.study.current_protocol().eligibility_criteria.filter(rule__isnull=True)
+        answers = {c.code: c.kind == "inclusion" for c in criteria}
+        assessment = eligibility_evaluate(
+            actor=actor, patient=patient, answers=answers, evaluated_on=on
+        )
+        assert assessment.eligible, assessment.criteria
+        patient.refresh_from_db()
+        return patient
+
+    return screen
+
+
+@pytest.fixture
+def allocation_list(db):
+    """allocation_list(study, seed=1, size=20) → a generated, active allocation list."""
+    from randomization.services import allocation_list_generate
+
+    def make(study, *, seed=1, size=20, actor=None):
+        return allocation_list_generate(
+            actor=actor or _fixture_admin(), study=study, seed=seed, slots_per_stratum=size
+        )
+
+    return make
+
+
+# --- Dosing and findings (issue 4): a patient on an arm, tacrolimus troughs -----------------
+
+
+def _dosing_fixture_actor():
+    return get_user_model().objects.get_or_create(
+        username="fixture-admin", defaults={"is_superuser": True}
+    )[0]
+
+
+@pytest.fixture
+def place_on_arm(db):
+    """place_on_arm(patient, "TAC_DAN", day1=date(...)) → the patient on that arm from day 1
+    (arm, day 1 and status set directly; the randomization API has its own tests)."""
+    from ecrf.audit import save_audited
+
+    def place(patient, arm_code, *, day1, status="randomized"):
+        patient.arm = patient.study.arms.get(code=arm_code)
+        patient.day1 = day1
+        patient.status = status
+        return save_audited(patient, actor=_dosing_fixture_actor(), reason="Randomized (test)")
+
+    return place
+
+
+@pytest.fixture
+def record_trough(db):
+    """record_trough(patient, "2.5", on=date(...)) → a tacrolimus trough (TACRO, ng/mL)."""
+    from ecrf.audit import save_audited
+    from labs.models import LabResult
+
+    def record(patient, ng_ml, *, on):
+        value = Decimal(ng_ml)
+        trough = LabResult(
+            patient=patient,
+            collected_at=dt.datetime.combine(on, dt.time(7, 30), tzinfo=dt.UTC),
+            test_code="TACRO",
+            value=value,
+            unit="ng/mL",
+            value_std=value,
+            unit_std="ng/mL",
+        )
+        return save_audited(trough, actor=_dosing_fixture_actor(), reason="Trough (test)")
+
+    return record

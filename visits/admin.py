@@ -1,11 +1,33 @@
-from django.contrib import admin
+"""Visits in the admin: read-only calendar rows, recorded through a page that calls the same
+services as the API (window check, deviation flag, audited corrections)."""
 
-from ecrf.admin_base import AuditedRecordAdmin
-from visits.models import Visit
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from ecrf.admin_base import ScopedAdmin
+from patients.admin_workflow import workflow_view
+from visits.models import Visit, VisitStatus
+from visits.selectors import visit_display_status
+from visits.services import visit_correct, visit_record
+
+
+class VisitRecordAdminForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[(VisitStatus.COMPLETED, "Completed"), (VisitStatus.MISSED, "Missed")]
+    )
+    actual_date = forms.DateField(required=False, help_text="Required for a completed visit.")
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        required=False, help_text="Required when correcting a visit already recorded."
+    )
 
 
 @admin.register(Visit)
-class VisitAdmin(AuditedRecordAdmin):
+class VisitAdmin(ScopedAdmin):
     study_field = "patient__study"
     site_field = "patient__site"
     list_display = [
@@ -15,10 +37,55 @@ class VisitAdmin(AuditedRecordAdmin):
         "window_start",
         "window_end",
         "actual_date",
-        "status",
+        "current_status",
         "out_of_window",
     ]
     list_filter = ["patient__study", "patient__site", "status", "out_of_window"]
     search_fields = ["patient__subject_id", "code"]
     list_select_related = ["patient"]
-    readonly_fields = ["is_voided", "voided_at", "voided_by", "void_reason", "version"]
+    readonly_fields = ["record_link"]
+
+    @admin.display(description="status")
+    def current_status(self, visit):
+        return visit_display_status(visit).value
+
+    @admin.display(description="Record")
+    def record_link(self, visit):
+        url = reverse("admin:visits_visit_record", args=[visit.pk])
+        return format_html('<a href="{}">Record or correct this visit</a>', url)
+
+    def get_urls(self):
+        record = path(
+            "<path:object_id>/record/",
+            self.admin_site.admin_view(self.record_view),
+            name="visits_visit_record",
+        )
+        return [record, *super().get_urls()]
+
+    def record_view(self, request, object_id):
+        def perform(visit, form):
+            data = dict(form.cleaned_data)
+            reason = data.pop("reason")
+            if visit.status == VisitStatus.SCHEDULED:
+                recorded = visit_record(actor=request.user, visit=visit, **data)
+            else:
+                recorded = visit_correct(
+                    actor=request.user,
+                    visit=visit,
+                    changes=data,
+                    reason=reason,
+                    expected_version=visit.version,
+                )
+            flag = " outside its window (protocol deviation)" if recorded.out_of_window else ""
+            return f"Visit {recorded.code} recorded as {recorded.status}{flag}."
+
+        return workflow_view(
+            self,
+            request,
+            object_id,
+            title="Record the visit",
+            intro="A date outside the visit window is accepted and flagged as a deviation.",
+            form_factory=lambda visit, data: VisitRecordAdminForm(data),
+            perform=perform,
+            submit_label="Record",
+        )

@@ -1,5 +1,17 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter()
+from visits.api import PatientUnscheduledVisitsView, PatientVisitsView, VisitViewSet
 
-urlpatterns = router.urls
+router = SimpleRouter()
+router.register("visits", VisitViewSet, basename="visit")
+
+urlpatterns = [
+    *router.urls,
+    path("patients/<int:pk>/visits/", PatientVisitsView.as_view(), name="patient-visits"),
+    path(
+        "patients/<int:pk>/unscheduled-visits/",
+        PatientUnscheduledVisitsView.as_view(),
+        name="patient-unscheduled-visits",
+    ),
+]
