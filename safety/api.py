@@ -1,0 +1,445 @@
+"""CTCAE dictionary and grading, adverse events and causality over HTTP (thin)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import filters, generics, serializers, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ecrf.access import Action, scope_queryset
+from ecrf.api import AuditedRecordViewSet
+from ecrf.exceptions import InvalidInput
+from labs.api_fields import PlainDecimalField
+from labs.etag import VersionETagMixin
+from labs.evaluation import grade_reported_value
+from labs.models import LabResult
+from labs.selectors import visible_patients
+from safety import services
+from safety.models import (
+    SERIOUSNESS_FIELDS,
+    ActionTaken,
+    AdverseEvent,
+    AdverseEventDrugAssessment,
+    Causality,
+    CtcaeTerm,
+    Outcome,
+)
+from safety.selectors import (
+    adverse_events_queryset,
+    ctcae_terms_queryset,
+    drug_assessments_queryset,
+    lab_ae_suggestions,
+)
+from visits.models import Visit
+
+SERIOUSNESS_CHOICES = list(SERIOUSNESS_FIELDS.values())
+
+# --- Dictionary and grading -------------------------------------------------------------------
+
+
+class CtcaeTermSerializer(serializers.ModelSerializer):
+    existing_grades = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+
+    class Meta:
+        model = CtcaeTerm
+        fields = [
+            "id",
+            "ctcae_version",
+            "meddra_code",
+            "soc",
+            "term",
+            "grade1",
+            "grade2",
+            "grade3",
+            "grade4",
+            "grade5",
+            "existing_grades",
+            "definition",
+            "source",
+        ]
+        read_only_fields = fields
+
+
+class CtcaeTermViewSet(viewsets.ReadOnlyModelViewSet):
+    """The CTCAE term dictionary (`?search=` matches term, MedDRA code or organ class)."""
+
+    queryset = ctcae_terms_queryset()
+    serializer_class = CtcaeTermSerializer
+    filter_backends = [
+        *viewsets.ReadOnlyModelViewSet.filter_backends,
+        filters.SearchFilter,
+    ]
+    search_fields = ["term", "meddra_code", "soc"]
+    filterset_fields = ["ctcae_version", "soc", "source"]
+    ordering_fields = ["term", "meddra_code", "soc"]
+    ordering = ["term"]
+
+
+class CtcaeGradeRequestSerializer(serializers.Serializer):
+    test_code = serializers.CharField(max_length=10)
+    value = PlainDecimalField()
+    unit = serializers.CharField(max_length=30)
+    lln = PlainDecimalField(required=False, allow_null=True, help_text="In `unit`.")
+    uln = PlainDecimalField(required=False, allow_null=True, help_text="In `unit`.")
+    baseline_value = PlainDecimalField(required=False, allow_null=True, help_text="In `unit`.")
+    baseline_abnormal = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Whether the baseline was abnormal; inferred as baseline > ULN when omitted.",
+    )
+
+
+class CtcaeGradeResponseSerializer(serializers.Serializer):
+    term = serializers.CharField(allow_null=True)
+    meddra_code = serializers.CharField(allow_null=True)
+    grade = serializers.IntegerField(
+        allow_null=True,
+        help_text="0: not abnormal enough to grade; null: the value alone cannot grade it.",
+    )
+    basis = serializers.CharField()
+    test_code = serializers.CharField()
+    value_std = PlainDecimalField()
+    unit_std = serializers.CharField()
+    lln_std = PlainDecimalField(allow_null=True)
+    uln_std = PlainDecimalField(allow_null=True)
+    baseline_value_std = PlainDecimalField(allow_null=True)
+
+
+class CtcaeGradeView(APIView):
+    @extend_schema(request=CtcaeGradeRequestSerializer, responses=CtcaeGradeResponseSerializer)
+    def post(self, request: Request) -> Response:
+        """The CTCAE v5.0 grade a lab value suggests (abnormal-baseline rule included)."""
+        serializer = CtcaeGradeRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        values, baseline_std, graded = grade_reported_value(
+            test_code=data["test_code"],
+            value=data["value"],
+            unit=data["unit"],
+            lln=data.get("lln"),
+            uln=data.get("uln"),
+            baseline_value=data.get("baseline_value"),
+            baseline_abnormal=data.get("baseline_abnormal"),
+        )
+        body = {
+            "term": graded.term,
+            "meddra_code": graded.meddra_code,
+            "grade": graded.grade,
+            "basis": graded.basis,
+            "test_code": values.test_code,
+            "value_std": values.value_std,
+            "unit_std": values.unit_std,
+            "lln_std": values.lln_std,
+            "uln_std": values.uln_std,
+            "baseline_value_std": baseline_std,
+        }
+        return Response(CtcaeGradeResponseSerializer(body).data)
+
+
+# --- Adverse events ---------------------------------------------------------------------------
+
+
+class AeTermSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CtcaeTerm
+        fields = ["id", "meddra_code", "term", "soc", "ctcae_version"]
+        read_only_fields = fields
+
+
+class AeDrugAssessmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AdverseEventDrugAssessment
+        fields = [
+            "id",
+            "adverse_event",
+            "drug",
+            "causality",
+            "action_taken",
+            "version",
+            "is_voided",
+            "void_reason",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class AdverseEventSerializer(serializers.ModelSerializer):
+    subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
+    term = AeTermSerializer(read_only=True)
+    grade_text = serializers.SerializerMethodField()
+    seriousness_criteria = serializers.ListField(
+        child=serializers.ChoiceField(choices=SERIOUSNESS_CHOICES), read_only=True
+    )
+    reporting_deadline = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="SAE: 24 hours after the site became aware."
+    )
+    drug_assessments = AeDrugAssessmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = AdverseEvent
+        fields = [
+            "id",
+            "patient",
+            "subject_id",
+            "visit",
+            "term",
+            "verbatim",
+            "onset_date",
+            "resolution_date",
+            "grade",
+            "grade_text",
+            "outcome",
+            "is_serious",
+            "seriousness_criteria",
+            "site_aware_at",
+            "reporting_deadline",
+            "lab_result",
+            "drug_assessments",
+            "version",
+            "is_voided",
+            "void_reason",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_grade_text(self, event: AdverseEvent) -> str | None:
+        return event.term.grade_text(event.grade)
+
+
+class AeDrugAssessmentInputSerializer(serializers.Serializer):
+    drug = serializers.CharField(max_length=100, help_text="A drug of the patient's arm.")
+    causality = serializers.ChoiceField(choices=Causality.choices)
+    action_taken = serializers.ChoiceField(choices=ActionTaken.choices)
+
+
+class AdverseEventCreateSerializer(serializers.Serializer):
+    patient = serializers.IntegerField()
+    visit = serializers.IntegerField(required=False, allow_null=True)
+    term = serializers.CharField(help_text="CTCAE term: MedDRA code or exact term name.")
+    verbatim = serializers.CharField()
+    onset_date = serializers.DateField()
+    resolution_date = serializers.DateField(required=False, allow_null=True)
+    grade = serializers.IntegerField(min_value=1, max_value=5)
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    is_serious = serializers.BooleanField(default=False)
+    seriousness_criteria = serializers.ListField(
+        child=serializers.ChoiceField(choices=SERIOUSNESS_CHOICES), required=False, default=list
+    )
+    site_aware_at = serializers.DateTimeField(required=False, allow_null=True)
+    lab_result = serializers.IntegerField(required=False, allow_null=True)
+    drug_assessments = AeDrugAssessmentInputSerializer(many=True, required=False, default=list)
+
+
+class AdverseEventUpdateSerializer(serializers.Serializer):
+    """A follow-up or correction; only the fields sent change."""
+
+    visit = serializers.IntegerField(required=False, allow_null=True)
+    term = serializers.CharField(required=False)
+    verbatim = serializers.CharField(required=False)
+    onset_date = serializers.DateField(required=False)
+    resolution_date = serializers.DateField(required=False, allow_null=True)
+    grade = serializers.IntegerField(min_value=1, max_value=5, required=False)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
+    is_serious = serializers.BooleanField(required=False)
+    seriousness_criteria = serializers.ListField(
+        child=serializers.ChoiceField(choices=SERIOUSNESS_CHOICES), required=False
+    )
+    site_aware_at = serializers.DateTimeField(required=False, allow_null=True)
+    reason = serializers.CharField(max_length=100, help_text="Why it changes (audited).")
+    version = serializers.IntegerField(required=False, help_text="The version you read.")
+
+
+def _visit(visit_id: int | None) -> Visit | None:
+    if visit_id is None:
+        return None
+    visit = Visit.objects.filter(pk=visit_id).first()
+    if visit is None:
+        raise InvalidInput("Unknown visit for this patient.", field="visit")
+    return visit
+
+
+def _lab_result(result_id: int | None) -> LabResult | None:
+    if result_id is None:
+        return None
+    result = LabResult.objects.filter(pk=result_id).first()
+    if result is None:
+        raise InvalidInput("Unknown lab result for this patient.", field="lab_result")
+    return result
+
+
+class AdverseEventViewSet(VersionETagMixin, AuditedRecordViewSet):
+    """Adverse events of the patients you have access to, with causality per study drug."""
+
+    queryset = adverse_events_queryset()
+    output_serializer_class = AdverseEventSerializer
+    study_field = "patient__study"
+    site_field = "patient__site"
+    filterset_fields = ["patient", "term", "grade", "is_serious", "outcome", "is_voided"]
+    ordering_fields = ["onset_date", "grade", "created_at"]
+    ordering = ["onset_date", "id"]
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return AdverseEventCreateSerializer
+        if self.action in ("update", "partial_update"):
+            return AdverseEventUpdateSerializer
+        return AdverseEventSerializer
+
+    @extend_schema(request=AdverseEventCreateSerializer, responses={201: AdverseEventSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        """Records an event and its drug assessments in one transaction."""
+        return super().create(request, *args, **kwargs)
+
+    @extend_schema(request=AdverseEventUpdateSerializer, responses=AdverseEventSerializer)
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(request=AdverseEventUpdateSerializer, responses=AdverseEventSerializer)
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        """Follow-up or correction (grade change, resolution...): reason and version needed."""
+        return super().partial_update(request, *args, **kwargs)
+
+    def create_record(self, serializer):
+        data = dict(serializer.validated_data)
+        patient = visible_patients(self.request.user).filter(pk=data.pop("patient")).first()
+        if patient is None:
+            raise InvalidInput("Unknown patient.", field="patient")
+        event = services.adverse_event_create(
+            actor=self.request.user,
+            patient=patient,
+            term=services.resolve_term(data.pop("term"), patient.study.ctcae_version),
+            visit=_visit(data.pop("visit", None)),
+            lab_result=_lab_result(data.pop("lab_result", None)),
+            drug_assessments=[
+                services.DrugAssessmentInput(**item) for item in data.pop("drug_assessments")
+            ],
+            **data,
+        )
+        return self.get_queryset().get(pk=event.pk)
+
+    def update_record(self, instance, changes: dict, *, reason, version):
+        if "term" in changes:
+            changes["term"] = services.resolve_term(
+                changes["term"], instance.patient.study.ctcae_version
+            )
+        if "visit" in changes:
+            changes["visit"] = _visit(changes["visit"])
+        if "seriousness_criteria" in changes:
+            changes |= services.seriousness_flags(changes.pop("seriousness_criteria"))
+        services.adverse_event_update(
+            actor=self.request.user,
+            event=instance,
+            changes=changes,
+            reason=reason,
+            expected_version=version,
+        )
+        return self.get_queryset().get(pk=instance.pk)
+
+    def get_output_serializer(self, instance):
+        if self.action == "destroy":  # a voided event is re-read with its assessments
+            instance = self.get_queryset().get(pk=instance.pk)
+        return super().get_output_serializer(instance)
+
+
+class AeDrugAssessmentCreateSerializer(serializers.Serializer):
+    adverse_event = serializers.IntegerField()
+    drug = serializers.CharField(max_length=100)
+    causality = serializers.ChoiceField(choices=Causality.choices)
+    action_taken = serializers.ChoiceField(choices=ActionTaken.choices)
+
+
+class AeDrugAssessmentUpdateSerializer(serializers.Serializer):
+    causality = serializers.ChoiceField(choices=Causality.choices, required=False)
+    action_taken = serializers.ChoiceField(choices=ActionTaken.choices, required=False)
+    reason = serializers.CharField(max_length=100)
+    version = serializers.IntegerField(required=False)
+
+
+class AeDrugAssessmentViewSet(VersionETagMixin, AuditedRecordViewSet):
+    """Causality and action taken per study drug; a wrong drug is voided and re-entered."""
+
+    queryset = drug_assessments_queryset()
+    output_serializer_class = AeDrugAssessmentSerializer
+    study_field = "adverse_event__patient__study"
+    site_field = "adverse_event__patient__site"
+    filterset_fields = ["adverse_event", "drug", "causality", "is_voided"]
+    ordering = ["adverse_event", "drug"]
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return AeDrugAssessmentCreateSerializer
+        if self.action in ("update", "partial_update"):
+            return AeDrugAssessmentUpdateSerializer
+        return AeDrugAssessmentSerializer
+
+    @extend_schema(
+        request=AeDrugAssessmentCreateSerializer, responses={201: AeDrugAssessmentSerializer}
+    )
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        return super().create(request, *args, **kwargs)
+
+    @extend_schema(request=AeDrugAssessmentUpdateSerializer, responses=AeDrugAssessmentSerializer)
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(request=AeDrugAssessmentUpdateSerializer, responses=AeDrugAssessmentSerializer)
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        return super().partial_update(request, *args, **kwargs)
+
+    def create_record(self, serializer):
+        data = dict(serializer.validated_data)
+        events = scope_queryset(
+            AdverseEvent.objects.select_related("patient"),
+            self.request.user,
+            Action.VIEW,
+            study_field="patient__study",
+            site_field="patient__site",
+        )
+        event = events.filter(pk=data.pop("adverse_event")).first()
+        if event is None:
+            raise InvalidInput("Unknown adverse event.", field="adverse_event")
+        return services.drug_assessment_create(
+            actor=self.request.user,
+            event=event,
+            assessment=services.DrugAssessmentInput(**data),
+        )
+
+
+# --- Lab-based suggestions ---------------------------------------------------------------------
+
+
+class AeSuggestionSerializer(serializers.Serializer):
+    lab_result_id = serializers.IntegerField()
+    collected_at = serializers.DateTimeField()
+    test_code = serializers.CharField()
+    value_std = PlainDecimalField()
+    unit_std = serializers.CharField()
+    term = serializers.CharField()
+    meddra_code = serializers.CharField()
+    term_id = serializers.IntegerField(allow_null=True, help_text="Dictionary id, for POST.")
+    grade = serializers.IntegerField()
+    basis = serializers.CharField()
+    adverse_event_id = serializers.IntegerField(
+        allow_null=True, help_text="An event of this term already covering the collection day."
+    )
+
+
+class PatientAeSuggestionsView(generics.GenericAPIView):
+    """Lab values of CTCAE grade ≥ 1 that the protocol does not exclude, newest first."""
+
+    serializer_class = AeSuggestionSerializer
+
+    def get_queryset(self):
+        return visible_patients(self.request.user, Action.VIEW).select_related("study")
+
+    def get(self, request: Request, pk: int) -> Response:
+        patient = generics.get_object_or_404(self.get_queryset(), pk=pk)
+        suggestions = lab_ae_suggestions(patient)
+        page = self.paginate_queryset(suggestions)
+        data = AeSuggestionSerializer([vars(s) for s in page], many=True).data
+        return self.get_paginated_response(data)
