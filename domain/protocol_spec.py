@@ -650,7 +650,7 @@ def _regimen(raw: dict, prefix: str, arm_codes: set[str]) -> dict[str, Any]:
                 "taper_weeks": True,
                 "target_daily_mg": True,
                 "rounding_mg": True,
-                "step_table": False,
+                "step_table": True,
             },
             taper_prefix,
         )
@@ -658,6 +658,13 @@ def _regimen(raw: dict, prefix: str, arm_codes: set[str]) -> dict[str, Any]:
         _int(taper, "taper_weeks", taper_prefix, minimum=1)
         _decimal(taper, "target_daily_mg", taper_prefix)
         _decimal(taper, "rounding_mg", taper_prefix)
+        steps = _list_of_mappings(taper["step_table"], _path(taper_prefix, "step_table"))
+        for index, step in enumerate(steps):
+            step_prefix = _path(_path(taper_prefix, "step_table"), index)
+            _check_keys(step, {"above_mg": True, "decrement_mg": True}, step_prefix)
+            _decimal(step, "above_mg", step_prefix)
+            if Decimal(_decimal(step, "decrement_mg", step_prefix)) <= 0:
+                raise DomainError(_path(step_prefix, "decrement_mg"), "must be above 0")
     return regimen
 
 

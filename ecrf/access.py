@@ -25,6 +25,7 @@ class Action(StrEnum):
     VOID = "void"  # void a clinical record (it stays in history)
     VIEW_AUDIT = "view_audit"  # read audit histories
     VIEW_REPORTS = "view_reports"  # endpoint assessments and study reports
+    DECIDE_DOSE = "decide_dose"  # accept, modify or reject a proposed dose change
     VIEW_ALLOCATION_LIST = "view_allocation_list"  # unconcealed list (audited)
     MANAGE_RANDOMIZATION = "manage_randomization"  # generate or import a list
 
@@ -42,6 +43,7 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
             Action.VOID,
             Action.VIEW_AUDIT,
             Action.VIEW_REPORTS,
+            Action.DECIDE_DOSE,
         }
     ),
     Role.MONITOR: frozenset({Action.VIEW, Action.VIEW_AUDIT, Action.VIEW_REPORTS}),
@@ -57,6 +59,7 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
             Action.VIEW_REPORTS,
             Action.VIEW_ALLOCATION_LIST,
             Action.MANAGE_RANDOMIZATION,
+            Action.DECIDE_DOSE,
         }
     ),
     Role.STATISTICIAN: frozenset(

@@ -105,12 +105,13 @@ MATRIX = {
     "coordinator": {"view", "enter_data", "randomize", "void", "view_audit"},
     "investigator": {
         "view", "enter_data", "confirm_eligibility", "randomize", "void", "view_audit",
-        "view_reports",
+        "view_reports", "decide_dose",
     },
     "monitor": {"view", "view_audit", "view_reports"},
     "data_manager": {
         "view", "enter_data", "confirm_eligibility", "randomize", "back_enter", "void",
         "view_audit", "view_reports", "view_allocation_list", "manage_randomization",
+        "decide_dose",
     },
     "statistician": {"view", "view_audit", "view_reports", "manage_randomization"},
 }  # fmt: skip

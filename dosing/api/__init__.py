@@ -1,0 +1,1 @@
+"""HTTP API of the dosing app: record resources and the patient-nested dosing views."""
