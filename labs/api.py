@@ -121,7 +121,7 @@ class LabResultUpdateSerializer(serializers.Serializer):
     uln = PlainDecimalField(required=False, allow_null=True)
     visit = serializers.IntegerField(required=False, allow_null=True)
     laboratory = serializers.CharField(max_length=100, required=False)
-    reason = serializers.CharField(max_length=100, help_text="Why the value changes (audited).")
+    reason = serializers.CharField(help_text="Why the value changes (audited).")
     version = serializers.IntegerField(required=False, help_text="The version you read.")
 
 
@@ -323,7 +323,7 @@ class ReferenceRangeSerializer(serializers.ModelSerializer):
 
 class ReferenceRangeUpdateSerializer(serializers.ModelSerializer):
     serializer_field_mapping = ReferenceRangeSerializer.serializer_field_mapping
-    reason = serializers.CharField(max_length=100, write_only=True)
+    reason = serializers.CharField(write_only=True)
     version = serializers.IntegerField(required=False, write_only=True)
 
     class Meta:

@@ -31,7 +31,7 @@ from ecrf.exceptions import InvalidInput, ServiceError
 from labs import evaluation
 from labs.models import DEFAULT_LABORATORY, LabResult, RangeSource
 from labs.selectors import visible_patients
-from labs.services import lab_result_create, short_reason
+from labs.services import lab_result_create
 from patients.models import Patient
 from trials.models import Study
 from visits.models import Visit
@@ -363,7 +363,7 @@ def lab_results_import(
 ) -> ImportReport:
     """Imports the rows; raises ImportRejected (nothing stored) if any row fails, unless
     `partial`. The report lists the rows in file order."""
-    reason = short_reason(f"Bulk import {source}")
+    reason = f"Bulk import {source}"
     directory = _PatientDirectory(actor, study)
     outcomes = [RowOutcome(line=row.line, index=index) for index, row in enumerate(rows)]
     valid = _parse_all(rows, outcomes)

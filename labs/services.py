@@ -29,14 +29,6 @@ from visits.models import Visit
 # A collection time a little ahead of the server clock is clock skew, not the future.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 REGRADE_REASON = "CTCAE suggestion re-derived: the baseline changed"
-# django-simple-history keeps the reason in a 100-character column.
-REASON_MAX_LENGTH = 100
-
-
-def short_reason(reason: str) -> str:
-    return reason if len(reason) <= REASON_MAX_LENGTH else reason[: REASON_MAX_LENGTH - 1] + "…"
-
-
 # --- Checks shared by the API, the bulk import and the admin ---------------------------------
 
 
@@ -285,7 +277,7 @@ def lab_result_create(
             field="source_accession",
         )
     grade_in_series(patient, result)
-    save_audited(result, actor=actor, reason=short_reason(reason))
+    save_audited(result, actor=actor, reason=reason)
     # The new result may be the baseline of results entered before it.
     regrade_series(patient=patient, test_code=result.test_code, actor=actor, skip_pk=result.pk)
     return result
@@ -346,7 +338,7 @@ def lab_result_correct(
     )
     grade_in_series(patient, locked)
     locked.version += 1
-    save_audited(locked, actor=actor, reason=short_reason(reason))
+    save_audited(locked, actor=actor, reason=reason)
     # The corrected value may be (or stop being) the baseline of the others.
     for code in {previous_code, locked.test_code}:
         regrade_series(patient=patient, test_code=code, actor=actor, skip_pk=locked.pk)
@@ -448,4 +440,4 @@ def reference_range_update(
     prepare_reference_range(changes, locked)
     check_no_overlap(locked)
     locked.version += 1
-    return save_audited(locked, actor=actor, reason=short_reason(reason))
+    return save_audited(locked, actor=actor, reason=reason)

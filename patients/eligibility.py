@@ -34,7 +34,6 @@ from patients.selectors import end_of_day
 from patients.services import (
     check_move_date,
     check_patient_access,
-    history_reason,
     lock_patient,
     patient_move_status,
 )
@@ -230,4 +229,4 @@ def _apply_outcome(actor, patient: Patient, assessment: EligibilityAssessment) -
         patient.status_reason = reason
         patient.status_reason_codes = codes
         patient.version += 1
-        save_audited(patient, actor=actor, reason=history_reason(reason))
+        save_audited(patient, actor=actor, reason=reason)

@@ -16,9 +16,6 @@ from patients.models import Consent, ExitReason, Patient
 from patients.status_machine import CODED_REASON_TARGETS, Via, move_allowed, next_statuses
 from trials.models import Site, Study
 
-# django-simple-history stores the change reason in a 100-character column.
-HISTORY_REASON_LENGTH = 100
-
 # Plausibility limits for adults' body size; values outside are typing errors, not patients.
 HEIGHT_RANGE_CM = (Decimal("100"), Decimal("250"))
 WEIGHT_RANGE_KG = (Decimal("25"), Decimal("300"))
@@ -40,22 +37,6 @@ def check_body_size(*, height_cm: Decimal | None, weight_kg: Decimal | None) -> 
 def check_not_future(value: dt.date | None, field: str) -> None:
     if value is not None and value > timezone.localdate():
         raise InvalidInput("Must not be in the future.", field=field)
-
-
-def history_reason(text: str) -> str:
-    """The reason as it fits the audit column; the full text is kept on the record itself."""
-    text = " ".join(text.split())
-    if len(text) <= HISTORY_REASON_LENGTH:
-        return text
-    return text[: HISTORY_REASON_LENGTH - 1].rstrip() + "…"
-
-
-def check_reason_fits(reason: str | None) -> None:
-    """A reason stored verbatim as the audit reason must fit its column (400, not a 500)."""
-    if reason and len(reason.strip()) > HISTORY_REASON_LENGTH:
-        raise InvalidInput(
-            f"Keep the reason to {HISTORY_REASON_LENGTH} characters.", field="reason"
-        )
 
 
 def check_patient_access(actor, patient: Patient, action: Action) -> None:
@@ -156,7 +137,7 @@ def patient_move_status(
         setattr(patient, name, value)
     patient.version += 1
     note = history_note or f"Status {to_status}: {patient.status_reason}"
-    return save_audited(patient, actor=actor, reason=history_reason(note))
+    return save_audited(patient, actor=actor, reason=note)
 
 
 def check_move_date(patient: Patient, on: dt.date, field: str = "on") -> None:
@@ -219,7 +200,6 @@ def patient_change_status(
 def patient_void(*, actor, patient: Patient, reason: str | None, expected_version) -> Patient:
     """Voids a patient entered in error; an allocated patient stays (intention to treat)."""
     check_patient_access(actor, patient, Action.VOID)
-    check_reason_fits(reason)
     patient = lock_patient(patient)
     if patient.arm_id is not None:
         raise Conflict(
@@ -245,6 +225,4 @@ def consent_record(
     if not consent_version:
         raise InvalidInput("Name the version of the consent form signed.", field="consent_version")
     consent = Consent(patient=patient, consented_at=consented_at, consent_version=consent_version)
-    return save_audited(
-        consent, actor=actor, reason=history_reason(f"Consent {consent_version} recorded")
-    )
+    return save_audited(consent, actor=actor, reason=f"Consent {consent_version} recorded")

@@ -30,7 +30,6 @@ from patients.selectors import latest_consent
 from patients.services import (
     check_move_date,
     check_patient_access,
-    history_reason,
     lock_patient,
     patient_move_status,
 )
@@ -426,6 +425,6 @@ def _allocate(actor, patient, *, to_status, arm, day1, back_entered, reason, sum
         patient=patient,
         day1=day1,
         protocol_version=protocol,
-        reason=history_reason(f"Visit calendar from protocol version {protocol.number}"),
+        reason=f"Visit calendar from protocol version {protocol.number}",
     )
     return patient

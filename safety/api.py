@@ -250,7 +250,7 @@ class AdverseEventUpdateSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=SERIOUSNESS_CHOICES), required=False
     )
     site_aware_at = serializers.DateTimeField(required=False, allow_null=True)
-    reason = serializers.CharField(max_length=100, help_text="Why it changes (audited).")
+    reason = serializers.CharField(help_text="Why it changes (audited).")
     version = serializers.IntegerField(required=False, help_text="The version you read.")
 
 
@@ -356,7 +356,7 @@ class AeDrugAssessmentCreateSerializer(serializers.Serializer):
 class AeDrugAssessmentUpdateSerializer(serializers.Serializer):
     causality = serializers.ChoiceField(choices=Causality.choices, required=False)
     action_taken = serializers.ChoiceField(choices=ActionTaken.choices, required=False)
-    reason = serializers.CharField(max_length=100)
+    reason = serializers.CharField()
     version = serializers.IntegerField(required=False)
 
 

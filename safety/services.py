@@ -18,7 +18,6 @@ from labs.services import (
     check_can_enter_data,
     check_patient_open,
     check_visit_of_patient,
-    short_reason,
 )
 from patients.models import Patient
 from safety.models import (
@@ -61,7 +60,7 @@ def ctcae_terms_import(
 ) -> TermImportReport:
     """Creates missing terms and updates changed ones, one audited save each; identical terms
     are left alone, so importing the same file twice changes nothing."""
-    reason = short_reason(f"CTCAE v{ctcae_version} import {source_name}")
+    reason = f"CTCAE v{ctcae_version} import {source_name}"
     stored = {
         t.meddra_code: t
         for t in CtcaeTerm.objects.select_for_update().filter(ctcae_version=ctcae_version)
@@ -370,7 +369,7 @@ def adverse_event_update(
         raise InvalidInput("Describe the event as reported.", field="verbatim")
     check_adverse_event(locked)
     locked.version += 1
-    return save_audited(locked, actor=actor, reason=short_reason(reason))
+    return save_audited(locked, actor=actor, reason=reason)
 
 
 @transaction.atomic

@@ -16,7 +16,6 @@ from patients.models import Patient
 from patients.services import (
     check_not_future,
     check_patient_access,
-    check_reason_fits,
     lock_patient,
 )
 from trials.models import ProtocolVersion
@@ -103,7 +102,6 @@ def visit_correct(
 ) -> Visit:
     """An audited correction of a recorded visit (reason and the version read are required)."""
     check_patient_access(actor, visit.patient, Action.ENTER_DATA)
-    check_reason_fits(reason)
     if visit.is_voided:
         raise Conflict("The visit is voided.", field=None)
     status = changes.get("status", visit.status)
@@ -165,7 +163,6 @@ def unscheduled_visit_create(
 def visit_void(*, actor, visit: Visit, reason: str | None, expected_version) -> Visit:
     """Voids an unscheduled visit entered in error; a scheduled visit is recorded missed."""
     check_patient_access(actor, visit.patient, Action.VOID)
-    check_reason_fits(reason)
     if not visit.is_unscheduled:
         raise Conflict(
             "A scheduled visit stays on the calendar; record it as missed instead.", field=None
