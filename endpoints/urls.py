@@ -1,5 +1,12 @@
-from rest_framework.routers import SimpleRouter
+from django.urls import path
 
-router = SimpleRouter()
+from endpoints.api import PatientAssessmentView, StudyReportView
 
-urlpatterns = router.urls
+urlpatterns = [
+    path(
+        "patients/<int:pk>/assessments/",
+        PatientAssessmentView.as_view(),
+        name="patient-assessments",
+    ),
+    path("studies/<int:pk>/report/", StudyReportView.as_view(), name="study-report"),
+]

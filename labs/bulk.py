@@ -28,6 +28,7 @@ from domain import units
 from domain.errors import DomainError
 from ecrf.access import Action
 from ecrf.exceptions import InvalidInput, ServiceError
+from endpoints.services import deferred_refreshes
 from labs import evaluation
 from labs.models import DEFAULT_LABORATORY, LabResult, RangeSource
 from labs.selectors import visible_patients
@@ -369,13 +370,15 @@ def lab_results_import(
     valid = _parse_all(rows, outcomes)
     # Oldest first: each patient's baseline is then stored before the values graded against
     # it, so no stored suggestion has to be re-derived during the import.
-    for outcome, parsed in sorted(valid, key=lambda pair: pair[1].collected_at):
-        try:
-            with transaction.atomic():  # a failed row rolls back to here, not the whole file
-                _import_one(actor, parsed, directory, reason, outcome)
-        except (ServiceError, DomainError, DjangoValidationError) as error:
-            outcome.status = "error"
-            _record_failure(outcome, error)
+    # Each touched patient's endpoint assessment is recomputed once, after the last row.
+    with deferred_refreshes(actor=actor, reason=reason):
+        for outcome, parsed in sorted(valid, key=lambda pair: pair[1].collected_at):
+            try:
+                with transaction.atomic():  # a failed row rolls back to here, not the whole file
+                    _import_one(actor, parsed, directory, reason, outcome)
+            except (ServiceError, DomainError, DjangoValidationError) as error:
+                outcome.status = "error"
+                _record_failure(outcome, error)
     report = ImportReport(source=source, partial=partial, rows=outcomes)
     if report.failed and not partial:
         raise ImportRejected(

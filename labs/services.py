@@ -20,6 +20,7 @@ from domain import units
 from ecrf.access import Action, can
 from ecrf.audit import check_version, require_reason, save_audited, void_audited
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
+from endpoints.services import refreshes_endpoints
 from labs import evaluation
 from labs.models import DEFAULT_LABORATORY, LabResult, RangeSource, ReferenceRange
 from labs.selectors import baseline_among, reference_range_for, results_of_test
@@ -245,6 +246,7 @@ def prepare_lab_result(
     return result
 
 
+@refreshes_endpoints("lab result entered")
 @transaction.atomic
 def lab_result_create(
     *,
@@ -296,6 +298,7 @@ CORRECTABLE_FIELDS = frozenset(
 )
 
 
+@refreshes_endpoints("lab result corrected")
 @transaction.atomic
 def lab_result_correct(
     *,
@@ -345,6 +348,7 @@ def lab_result_correct(
     return locked
 
 
+@refreshes_endpoints("lab result voided")
 @transaction.atomic
 def lab_result_void(
     *, actor, result: LabResult, reason: str | None, expected_version: int | None

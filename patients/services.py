@@ -12,6 +12,7 @@ from django.utils import timezone
 from ecrf.access import Action, can
 from ecrf.audit import require_reason, save_audited, void_audited
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
+from endpoints.services import refreshes_endpoints
 from patients.models import Consent, ExitReason, Patient
 from patients.status_machine import CODED_REASON_TARGETS, Via, move_allowed, next_statuses
 from trials.models import Site, Study
@@ -153,6 +154,7 @@ def check_move_date(patient: Patient, on: dt.date, field: str = "on") -> None:
         )
 
 
+@refreshes_endpoints("status changed")
 def patient_change_status(
     *,
     actor,

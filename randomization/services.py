@@ -25,6 +25,8 @@ from domain.randomization import AllocationSlot as PlannedSlot
 from ecrf.access import Action, can
 from ecrf.audit import save_audited
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
+from endpoints.services import refreshes_endpoints
+from labs.services import lab_suggestions_refresh
 from patients.models import Patient, PatientStatus
 from patients.selectors import latest_consent
 from patients.services import (
@@ -323,6 +325,7 @@ def _dated(requested: dt.date | None) -> tuple[dt.date, bool]:
     return (requested, True) if requested is not None else (timezone.localdate(), False)
 
 
+@refreshes_endpoints("randomized")
 @transaction.atomic
 def patient_randomize(
     *,
@@ -376,6 +379,7 @@ def patient_randomize(
     return slot
 
 
+@refreshes_endpoints("enrolled")
 @transaction.atomic
 def patient_enrol(
     *, actor, patient: Patient, enrolled_at: dt.date | None = None, reason: str | None = None
@@ -427,4 +431,6 @@ def _allocate(actor, patient, *, to_status, arm, day1, back_entered, reason, sum
         protocol_version=protocol,
         reason=f"Visit calendar from protocol version {protocol.number}",
     )
+    # Lab grade suggestions grade against the baseline, which day 1 has just defined.
+    lab_suggestions_refresh(patient=patient, actor=actor)
     return patient

@@ -18,6 +18,7 @@ from dosing.frequencies import ONCE, daily_dose
 from dosing.models import DoseFrequency, DoseRecord
 from ecrf.audit import save_audited, update_audited
 from ecrf.exceptions import InvalidInput
+from endpoints.services import refreshes_endpoints
 from findings.recording import (
     check_not_before,
     check_not_future,
@@ -88,6 +89,7 @@ def _validated(patient: Patient, drug: str, values: dict, own_pk: int | None = N
     return {**values, "daily_mg": daily}
 
 
+@refreshes_endpoints("dose record entered")
 @transaction.atomic
 def dose_record_create(
     *,
@@ -122,6 +124,7 @@ def dose_record_create(
     return save_audited(record, actor=actor, reason=reason)
 
 
+@refreshes_endpoints("dose record corrected")
 @transaction.atomic
 def dose_record_update(
     *,
@@ -140,6 +143,7 @@ def dose_record_update(
     )
 
 
+@refreshes_endpoints("dose record voided")
 @transaction.atomic
 def dose_record_void(
     *, actor, record: DoseRecord, reason: str | None, expected_version: int | None

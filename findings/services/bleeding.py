@@ -12,6 +12,7 @@ from django.db import transaction
 
 from ecrf.audit import save_audited, update_audited
 from ecrf.exceptions import InvalidInput
+from endpoints.services import refreshes_endpoints
 from findings.models import BleedingAssessment
 from findings.recording import (
     check_not_future,
@@ -47,6 +48,7 @@ def _validated(patient: Patient, values: dict) -> dict:
     return {**values, "smog": smog_code(*domains.values())}
 
 
+@refreshes_endpoints("bleeding assessed")
 @transaction.atomic
 def bleeding_assessment_create(
     *,
@@ -77,6 +79,7 @@ def bleeding_assessment_create(
     return save_audited(assessment, actor=actor, reason="Bleeding assessment entered")
 
 
+@refreshes_endpoints("bleeding assessment corrected")
 @transaction.atomic
 def bleeding_assessment_update(
     *,
@@ -94,6 +97,7 @@ def bleeding_assessment_update(
     )
 
 
+@refreshes_endpoints("bleeding assessment voided")
 @transaction.atomic
 def bleeding_assessment_void(
     *, actor, assessment: BleedingAssessment, reason: str | None, expected_version: int | None

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from ecrf.audit import save_audited, update_audited
 from ecrf.exceptions import InvalidInput
+from endpoints.services import refreshes_endpoints
 from findings.models import RescueTherapy, TherapyKind
 from findings.recording import (
     check_not_future,
@@ -41,6 +42,7 @@ def _validated(values: dict) -> dict:
     return {**values, "therapy": therapy}
 
 
+@refreshes_endpoints("rescue therapy entered")
 @transaction.atomic
 def rescue_therapy_create(
     *,
@@ -68,6 +70,7 @@ def rescue_therapy_create(
     return save_audited(record, actor=actor, reason=f"{record.get_kind_display()} entered")
 
 
+@refreshes_endpoints("rescue therapy corrected")
 @transaction.atomic
 def rescue_therapy_update(
     *,
@@ -85,6 +88,7 @@ def rescue_therapy_update(
     )
 
 
+@refreshes_endpoints("rescue therapy voided")
 @transaction.atomic
 def rescue_therapy_void(
     *, actor, therapy: RescueTherapy, reason: str | None, expected_version: int | None

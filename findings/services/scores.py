@@ -11,6 +11,7 @@ from domain.errors import DomainError
 from domain.scores import ESSDAI_DOMAINS, essdai_total, esspri_score
 from ecrf.audit import save_audited, update_audited
 from ecrf.exceptions import InvalidInput
+from endpoints.services import refreshes_endpoints
 from findings.models import EssdaiAssessment, EsspriAssessment
 from findings.recording import (
     check_not_future,
@@ -52,6 +53,7 @@ def _esspri_validated(patient: Patient, values: dict) -> dict:
     return {**values, "score": score}
 
 
+@refreshes_endpoints("ESSDAI entered")
 @transaction.atomic
 def essdai_assessment_create(
     *,
@@ -71,6 +73,7 @@ def essdai_assessment_create(
     return save_audited(record, actor=actor, reason="ESSDAI entered")
 
 
+@refreshes_endpoints("ESSDAI corrected")
 @transaction.atomic
 def essdai_assessment_update(
     *,
@@ -88,6 +91,7 @@ def essdai_assessment_update(
     )
 
 
+@refreshes_endpoints("ESSDAI voided")
 @transaction.atomic
 def essdai_assessment_void(
     *, actor, assessment: EssdaiAssessment, reason: str | None, expected_version: int | None
@@ -97,6 +101,7 @@ def essdai_assessment_void(
     )
 
 
+@refreshes_endpoints("ESSPRI entered")
 @transaction.atomic
 def esspri_assessment_create(
     *,
@@ -123,6 +128,7 @@ def esspri_assessment_create(
     return save_audited(record, actor=actor, reason="ESSPRI entered")
 
 
+@refreshes_endpoints("ESSPRI corrected")
 @transaction.atomic
 def esspri_assessment_update(
     *,
@@ -140,6 +146,7 @@ def esspri_assessment_update(
     )
 
 
+@refreshes_endpoints("ESSPRI voided")
 @transaction.atomic
 def esspri_assessment_void(
     *, actor, assessment: EsspriAssessment, reason: str | None, expected_version: int | None
