@@ -5,10 +5,13 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from ecrf.services import grant_access
+from randomization.models import AllocationList
+from randomization.services import allocation_list_generate
 from trials.models import Study
 
 # Demo accounts for a laptop; never used in production (documented in the README).
 DEMO_PASSWORD_SUFFIX = "-demo-2026"
+DEMO_LIST_SEED = 2026
 DEMO_ROLES = {
     # username: (role, site codes per study — empty means all sites)
     "coordinator": ("coordinator", "first"),
@@ -31,6 +34,7 @@ class Command(BaseCommand):
         self.stdout.write("Database migrated.")
         call_command("load_protocol", all=True, stdout=self.stdout)
         self._demo_users()
+        self._demo_allocation_lists()
         if options["no_serve"]:
             self.stdout.write(self.style.SUCCESS("Ready. Start the server with `make run`."))
             return
@@ -38,6 +42,23 @@ class Command(BaseCommand):
             f"Serving on http://{options['addrport']}/ — admin /admin/, API /api/, docs /api/docs/"
         )
         call_command("runserver", options["addrport"], use_reloader=False)
+
+    def _demo_allocation_lists(self) -> None:
+        """A laptop demo can randomize at once: each randomized study gets a seeded list."""
+        manager = get_user_model().objects.get(username="datamanager")
+        made = []
+        for study in Study.objects.filter(design=Study.Design.RANDOMIZED):
+            if AllocationList.objects.filter(study=study, active=True).exists():
+                continue
+            allocation_list_generate(
+                actor=manager, study=study, seed=DEMO_LIST_SEED, slots_per_stratum=60
+            )
+            made.append(study.registry_id)
+        if made:
+            self.stdout.write(
+                f"Demo allocation lists (seed {DEMO_LIST_SEED}, 60 slots per stratum): "
+                + ", ".join(made)
+            )
 
     def _demo_users(self) -> None:
         user_model = get_user_model()
