@@ -20,6 +20,18 @@ Extensions of the contract (all optional; a file written to the contract alone p
 - ``transfusion_free_days`` may sit on the endpoint or in its ``criteria``.
 - ``mcii: {absolute_drop, relative_drop}``: ``relative_drop`` is a fraction (0.15 = 15 %).
 - Endpoint keys ``description`` and ``notes`` are accepted and ignored (documentation only).
+- ``after_response: {level}`` (sustained_response only): the run must start at the first count of
+  a confirmed response at ``level`` or better under the protocol's own ``response_criteria`` (its
+  levels, baseline, bleeding, rescue, confirmation and loss rules; the endpoint's ``criteria``
+  overrides do not apply to it). From that count on, every count of the following
+  ``duration_days`` must meet the endpoint's ``criteria``. Each confirmed response episode (a
+  regain after a loss included) may start the run; a run that starts anywhere else does not count.
+  Without ``after_response`` any qualifying count may start the run.
+- ``confirmed_by: window_end | assessment`` (response_at_time_point only; default ``window_end``):
+  with ``window_end`` the assessed count may be confirmed by any later count up to the window end;
+  with ``assessment`` it must belong to a response already confirmed on or before the assessed
+  count itself and not lost by then (an ongoing response), so counts after it cannot change the
+  result. Without a confirmation rule the count alone decides either way.
 
 Conventions:
 
@@ -33,15 +45,20 @@ Conventions:
   Bleeding of at least ``min_who_grade`` dated within [count − window_days, count] makes the count
   NR; bleeding between a first count and its confirmation breaks the confirmation.
 - The evidence of an endpoint with a time point is bounded by its window: a response "by day 180
-  (+14)" must be confirmed by day 194; a count at a time point must be confirmed within the window.
+  (+14)" must be confirmed by day 194; a count at a time point must be confirmed within the window
+  (or on or before that count, with ``confirmed_by: assessment``).
 - A binary result is ``None`` while it cannot be decided at ``as_of`` (window still open), ``False``
-  once the window closed without the evidence (a missing assessment counts as non-response) or the
-  patient withdrew before the time point. Data after ``as_of`` or after ``withdrawn_on`` are
-  ignored; a withdrawal dated after ``as_of`` is not yet known at that data cut.
+  once the window closed without the evidence (a missing assessment counts as non-response).
+- Withdrawal: data after ``as_of`` or after ``withdrawn_on`` are ignored, and a withdrawal closes
+  every window (no later data can arrive). An assessment dated inside the window on or before the
+  withdrawal date is used as usual (the nearest to the target among them); only when no usable
+  assessment exists is the endpoint False (non-responder), its value None (continuous kinds) or
+  its time to event censored. A withdrawal dated after ``as_of`` is not yet known at that cut.
 - Time-to-event endpoints have ``met = None`` and report ``value`` (days) with ``event``.
 - sustained_response: a run of consecutive qualifying counts, with no qualifying bleeding or rescue
-  between them, whose first and last counts are ≥ ``duration_days`` apart, ending by the horizon;
-  ``value`` is that span in days. ``match: exactly`` is allowed only for best_response,
+  between them, whose first and last counts are ≥ ``duration_days`` apart, ending by the horizon
+  (with ``after_response``, starting at the first count of a confirmed response); ``value`` is that
+  span in days. ``match: exactly`` is allowed only for best_response,
   response_at_time_point and haemoglobin_response (the others work at "a level or better").
 - ``value``: days for time-to-event kinds and sustained_response, the measured value (Decimal) for
   peak_value / value_at_time_point / score_change (change = follow-up − baseline), the level code
@@ -79,6 +96,13 @@ class EndpointKind(StrEnum):
 class LevelMatch(StrEnum):
     AT_LEAST = "at_least"  # the level or any better one
     EXACTLY = "exactly"  # that level only (e.g. PR 50–100 excluding CR)
+
+
+class ConfirmedBy(StrEnum):
+    """Where the confirmation of the response covering a time-point count may lie."""
+
+    WINDOW_END = "window_end"  # any later count up to the window end
+    ASSESSMENT = "assessment"  # on or before the assessed count: an ongoing response
 
 
 PLATELET_KINDS = frozenset(
@@ -149,6 +173,8 @@ _ENDPOINT_KEYS = (
     "score",
     "mcii",
     "transfusion_free_days",
+    "after_response",
+    "confirmed_by",
     "description",
     "notes",
 )
@@ -267,6 +293,15 @@ class MciiRule:
 
 
 @dataclass(frozen=True)
+class AfterResponse:
+    """A sustained run starts at the first count of a confirmed response at `level` or better,
+    judged with the protocol's own response criteria."""
+
+    level: str
+    criteria: ResponseCriteria
+
+
+@dataclass(frozen=True)
 class EndpointSpec:
     code: str
     name: str
@@ -280,6 +315,8 @@ class EndpointSpec:
     test_code: str | None = None
     score: str | None = None
     mcii: MciiRule | None = None
+    after_response: AfterResponse | None = None
+    confirmed_by: ConfirmedBy = ConfirmedBy.WINDOW_END
 
 
 # --- Patient course (input) and results (output) ---------------------------------------------
@@ -474,8 +511,48 @@ def _parse_endpoint(
         test_code=_optional(endpoint, "test_code", where, _series_test),
         score=_optional(endpoint, "score", where, _score_name),
         mcii=_optional(endpoint, "mcii", where, _parse_mcii),
+        confirmed_by=_choice(
+            endpoint.get("confirmed_by", ConfirmedBy.WINDOW_END.value),
+            f"{where}.confirmed_by",
+            ConfirmedBy,
+        ),
     )
+    if endpoint.get("after_response") is not None:
+        anchor = _parse_after_response(
+            endpoint["after_response"], f"{where}.after_response", defaults, criteria_path
+        )
+        spec = replace(spec, after_response=anchor)
+    _check_kind_only_keys(endpoint, kind, where)
     return _check_kind_requirements(spec, where, key_paths)
+
+
+# Endpoint keys that only one kind understands: elsewhere they would be silently ignored.
+_KIND_ONLY_KEYS = {
+    "after_response": EndpointKind.SUSTAINED_RESPONSE,
+    "confirmed_by": EndpointKind.RESPONSE_AT_TIME_POINT,
+}
+
+
+def _check_kind_only_keys(endpoint: Mapping[str, Any], kind: EndpointKind, where: str) -> None:
+    for key, only in _KIND_ONLY_KEYS.items():
+        if endpoint.get(key) is not None and kind is not only:
+            raise DomainError(f"{where}.{key}", f"only for kind {only.value}, not {kind.value}")
+
+
+def _parse_after_response(
+    raw: object, where: str, defaults: Mapping[str, Any], criteria_path: str
+) -> AfterResponse:
+    block = _mapping(raw, where)
+    _reject_unknown_keys(block, ("level",), lambda key: f"{where}.{key}")
+    level = _text(block.get("level"), f"{where}.level")
+    criteria = parse_response_criteria(defaults, path=criteria_path)
+    codes = [known.code for known in criteria.platelet_levels]
+    if level not in codes:
+        known = ", ".join(codes) or "none"
+        raise DomainError(
+            f"{where}.level", f"unknown platelet level {level!r} in {criteria_path} ({known})"
+        )
+    return AfterResponse(level, criteria)
 
 
 def _reject_unknown_override_keys(override: Mapping[str, Any], where: str) -> None:
@@ -1164,7 +1241,13 @@ def _evaluate_best_response(spec: EndpointSpec, course: PatientCourse) -> _Outco
     reach = _reach(spec)
     pending = _pending_text(find_response_episodes(visits, spec.criteria, bounded, spec.level))
     if _withdrawn_before(course, window.end):
-        return _Outcome(False, None, None, _withdrawal_text(course, window.end) + pending)
+        assert course.withdrawn_on is not None
+        detail = (
+            f"withdrawn on {course.withdrawn_on.isoformat()} with no confirmed {reach} by then "
+            f"(window ends {window.end.isoformat()}): counted as non-responder"
+            f"{_last_assessment_text(visits)}{pending}"
+        )
+        return _Outcome(False, None, None, detail)
     if not _closed(course, window.end):
         detail = (
             f"no confirmed {reach} as of {course.as_of.isoformat()}; window ends "
@@ -1181,8 +1264,6 @@ def _evaluate_best_response(spec: EndpointSpec, course: PatientCourse) -> _Outco
 def _evaluate_response_at_time_point(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
     assert spec.level is not None
     window = _window(course.day1, spec.time_point)
-    if _withdrawn_before(course, window.target):
-        return _Outcome(False, None, None, _withdrawal_text(course, window.target))
     bounded = _cut(course, window.end)
     visits = _platelet_visits(spec.criteria, bounded)
     lookup = _nearest_assessment(visits, window, course)
@@ -1194,7 +1275,11 @@ def _evaluate_response_at_time_point(spec: EndpointSpec, course: PatientCourse) 
         return _Outcome(False, None, None, f"{nearest.detail}; needs {_reach(spec)}")
     if spec.criteria.confirmation is None:
         return _Outcome(True, None, None, nearest.detail)
-    search = find_response_episodes(visits, spec.criteria, bounded, spec.level)
+    ongoing = spec.confirmed_by is ConfirmedBy.ASSESSMENT
+    # The evidence that may confirm the count: up to the window end, or up to the count itself.
+    last_day = nearest.date if ongoing else window.end
+    evidence = [visit for visit in visits if visit.date <= last_day]
+    search = find_response_episodes(evidence, spec.criteria, bounded, spec.level)
     episode = _episode_covering(search.episodes, nearest.date)
     if episode is not None:
         detail = (
@@ -1203,12 +1288,19 @@ def _evaluate_response_at_time_point(spec: EndpointSpec, course: PatientCourse) 
         )
         return _Outcome(True, None, None, detail)
     awaiting = search.pending is not None and search.pending.date <= nearest.date
-    if awaiting and not _closed(course, window.end):
+    if not ongoing and awaiting and not _closed(course, window.end):
         detail = f"{nearest.detail}; awaiting confirmation by {window.end.isoformat()}"
         return _Outcome(None, None, None, detail)
+    by = f"on or before {nearest.date.isoformat()}" if ongoing else f"by {last_day.isoformat()}"
+    position = next(index for index, visit in enumerate(evidence) if visit is nearest)
+    run = _qualifying_run(evidence, position, spec, bounded)
+    withdrawn = (
+        "" if ongoing or not _withdrawn_before(course, window.end) else _withdrawn_note(course)
+    )
     detail = (
-        f"{nearest.detail}; not part of a response confirmed by {window.end.isoformat()} "
-        f"({_confirmation_text(spec.criteria)})"
+        f"{nearest.detail}{_lost_before_text(search.episodes, nearest.date)}; not part of a "
+        f"response confirmed {by} ({_confirmation_text(spec.criteria)}); unbroken qualifying run: "
+        f"{', '.join(_plt_on(visit) for visit in run)}{withdrawn}"
     )
     return _Outcome(False, None, None, detail)
 
@@ -1221,22 +1313,73 @@ def _episode_covering(episodes: Sequence[ResponseEpisode], day: dt.date) -> Resp
     return None
 
 
+def _lost_before_text(episodes: Sequence[ResponseEpisode], day: dt.date) -> str:
+    """The latest response lost on or before `day`: when, and by what (counts or bleeding)."""
+    lost = [ep for ep in episodes if ep.lost_on is not None and ep.lost_on <= day]
+    if not lost:
+        return ""
+    episode = lost[-1]
+    return (
+        f"; earlier response from {_plt_on(episode.first)}{_confirmed_by_text(episode)} "
+        f"{episode.loss_detail}"
+    )
+
+
+def _confirmed_by_text(episode: ResponseEpisode) -> str:
+    if episode.confirmed_by is None:
+        return ""
+    return f" confirmed by {_plt_on(episode.confirmed_by)}"
+
+
+def _qualifying_run(
+    visits: Sequence[VisitResponse], index: int, spec: EndpointSpec, course: PatientCourse
+) -> list[VisitResponse]:
+    """The counts around visits[index] that qualify at the endpoint's level with no qualifying
+    bleeding between them: the run a confirmation would have to come from."""
+    assert spec.level is not None
+    qualifies = _qualifies_at(spec.criteria, spec.level)
+    bleeding = spec.criteria.bleeding
+
+    def joined(earlier: VisitResponse, later: VisitResponse) -> bool:
+        return (
+            qualifies(earlier)
+            and qualifies(later)
+            and (_bleeding_between(earlier.date, later.date, bleeding, course) is None)
+        )
+
+    first = index
+    while first > 0 and joined(visits[first - 1], visits[first]):
+        first -= 1
+    last = index
+    while last + 1 < len(visits) and joined(visits[last], visits[last + 1]):
+        last += 1
+    return list(visits[first : last + 1])
+
+
 def _evaluate_sustained_response(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
     assert spec.duration_days is not None
     horizon = _window(course.day1, spec.time_point).end if spec.time_point else None
     bounded = _cut(course, horizon) if horizon else course
     visits = _platelet_visits(spec.criteria, bounded)
-    run, longest = _sustained_run(visits, spec, bounded)
-    if run is not None:
-        first, last, counts = run
-        span = (last.date - first.date).days
-        detail = (
-            f"{_reach(spec)} from {_plt_on(first)} to {_plt_on(last)}: {span} days ≥ "
-            f"{spec.duration_days}, {counts} counts all qualifying; {first.detail}"
-            f"{_run_clean_text(spec.criteria)}"
-        )
-        return _Outcome(True, span, None, detail)
-    summary = f"longest qualifying run {longest} days (needs ≥ {spec.duration_days})"
+    if spec.after_response is None:
+        runs = _free_runs(visits, spec, bounded)
+        lasting = next((run for run in runs if run.lasted), None)
+        if lasting is not None:
+            return _Outcome(True, lasting.days, None, _lasting_text(lasting, spec))
+        summary = _longest_run_text(runs, spec, visits)
+    else:
+        anchor = spec.after_response
+        anchor_visits = _platelet_visits(anchor.criteria, bounded)
+        search = find_response_episodes(anchor_visits, anchor.criteria, bounded, anchor.level)
+        tried = _runs_after_response(visits, anchor_visits, search.episodes, spec, bounded)
+        for episode, run in tried:
+            if run.lasted:
+                detail = (
+                    f"confirmed {anchor.level} or better under the protocol response criteria: "
+                    f"{_episode_text(episode)}; then maintained {_lasting_text(run, spec)}"
+                )
+                return _Outcome(True, run.days, None, detail)
+        summary = _after_response_text(tried, search, anchor_visits, spec)
     if _withdrawn_before(course, horizon):
         return _Outcome(False, None, None, f"{_withdrawal_text(course, horizon)}; {summary}")
     if horizon is not None and _closed(course, horizon):
@@ -1246,35 +1389,154 @@ def _evaluate_sustained_response(spec: EndpointSpec, course: PatientCourse) -> _
     return _Outcome(None, None, None, detail)
 
 
-def _sustained_run(
-    visits: Sequence[VisitResponse], spec: EndpointSpec, course: PatientCourse
-) -> tuple[tuple[VisitResponse, VisitResponse, int] | None, int]:
-    """First run of qualifying counts spanning ≥ duration_days with no bleeding or rescue inside;
-    also the longest span seen (for the detail of a non-responder)."""
+class _Run(NamedTuple):
+    """Consecutive counts qualifying under an endpoint's criteria, from `first` on."""
+
+    first: VisitResponse
+    last: VisitResponse  # the last count that kept the run going (first if none did)
+    counts: int  # 0: the first count itself does not qualify
+    lasted: bool  # first and last count at least duration_days apart
+    ended_by: str | None  # what broke the run; None if it lasted or the data ran out
+    resume: int  # index of the first count a later run may start from
+
+    @property
+    def days(self) -> int:
+        return (self.last.date - self.first.date).days
+
+
+def _run_from(
+    visits: Sequence[VisitResponse], start: int, spec: EndpointSpec, course: PatientCourse
+) -> _Run:
+    """The run starting at visits[start], up to duration_days or to what breaks it: a count
+    that does not qualify, or qualifying bleeding or rescue between two counts."""
     assert spec.level is not None and spec.duration_days is not None
     qualifies = _qualifies_at(spec.criteria, spec.level)
-    start: int | None = None
-    longest = 0
-    for index, visit in enumerate(visits):
+    first = visits[start]
+    if not qualifies(first):
+        return _Run(first, first, 0, False, f"{first.detail}; needs {_reach(spec)}", start + 1)
+    last, counts = first, 1
+    for index in range(start + 1, len(visits)):
+        visit = visits[index]
         if not qualifies(visit):
-            start = None
-            continue
-        if start is None or _interrupted(visits[start], visit, spec.criteria, course):
-            start = index
-            continue
-        span = (visit.date - visits[start].date).days
-        longest = max(longest, span)
-        if span >= spec.duration_days:
-            return (visits[start], visit, index - start + 1), longest
-    return None, longest
+            return _Run(first, last, counts, False, visit.detail, index + 1)
+        interruption = _interruption(last, visit, spec.criteria, course)
+        if interruption is not None:
+            return _Run(first, last, counts, False, interruption, index)
+        last, counts = visit, counts + 1
+        if (last.date - first.date).days >= spec.duration_days:
+            return _Run(first, last, counts, True, None, index + 1)
+    return _Run(first, last, counts, False, None, len(visits))
 
 
-def _interrupted(
-    first: VisitResponse, last: VisitResponse, criteria: ResponseCriteria, course: PatientCourse
-) -> bool:
-    bleeding = _bleeding_between(first.date, last.date, criteria.bleeding, course)
-    rescue = _rescue_during(first.date, last.date, criteria.rescue, course)
-    return bleeding is not None or rescue is not None
+def _free_runs(
+    visits: Sequence[VisitResponse], spec: EndpointSpec, course: PatientCourse
+) -> list[_Run]:
+    """Runs in date order, each from the first qualifying count after the previous one broke,
+    up to the first that lasts."""
+    assert spec.level is not None
+    qualifies = _qualifies_at(spec.criteria, spec.level)
+    runs: list[_Run] = []
+    index = 0
+    while index < len(visits):
+        if not qualifies(visits[index]):
+            index += 1
+            continue
+        run = _run_from(visits, index, spec, course)
+        runs.append(run)
+        if run.lasted:
+            break
+        index = run.resume
+    return runs
+
+
+def _runs_after_response(
+    visits: Sequence[VisitResponse],
+    anchor_visits: Sequence[VisitResponse],
+    episodes: Sequence[ResponseEpisode],
+    spec: EndpointSpec,
+    course: PatientCourse,
+) -> list[tuple[ResponseEpisode, _Run]]:
+    """One run per confirmed response episode, from its first count, up to the first that lasts.
+    `visits` and `anchor_visits` classify the same counts (same order) under the endpoint's and
+    the protocol's criteria."""
+    tried: list[tuple[ResponseEpisode, _Run]] = []
+    for episode in episodes:
+        start = next(index for index, visit in enumerate(anchor_visits) if visit is episode.first)
+        assert visits[start].date == episode.start
+        run = _run_from(visits, start, spec, course)
+        tried.append((episode, run))
+        if run.lasted:
+            break
+    return tried
+
+
+def _interruption(
+    earlier: VisitResponse, later: VisitResponse, criteria: ResponseCriteria, course: PatientCourse
+) -> str | None:
+    """Qualifying bleeding after `earlier` up to `later`, or rescue active in that period."""
+    bleeding = _bleeding_between(earlier.date, later.date, criteria.bleeding, course)
+    rescue = _rescue_during(earlier.date, later.date, criteria.rescue, course)
+    found: list[str] = []
+    if bleeding is not None:
+        found.append(f"WHO grade {bleeding.who_grade} bleeding on {bleeding.date.isoformat()}")
+    if rescue is not None:
+        stop = rescue.stop.isoformat() if rescue.stop else "ongoing"
+        found.append(f"rescue {rescue.therapy} {rescue.start.isoformat()} to {stop}")
+    return " and ".join(found) or None
+
+
+def _lasting_text(run: _Run, spec: EndpointSpec) -> str:
+    return (
+        f"{_reach(spec)} from {_plt_on(run.first)} to {_plt_on(run.last)}: {run.days} days ≥ "
+        f"{spec.duration_days}, {run.counts} counts all qualifying; {run.first.detail}"
+        f"{_run_clean_text(spec.criteria)}"
+    )
+
+
+def _run_text(run: _Run) -> str:
+    """How long a run that did not last held, and what ended it."""
+    if run.counts == 0:
+        return f"0 days: its first count does not qualify ({run.ended_by})"
+    text = f"{run.days} days from {_plt_on(run.first)} to {_plt_on(run.last)}"
+    if run.ended_by is None:
+        return f"{text}, no later count"
+    return f"{text}, ended by {run.ended_by}"
+
+
+def _longest_run_text(
+    runs: Sequence[_Run], spec: EndpointSpec, visits: Sequence[VisitResponse]
+) -> str:
+    needs = f"(needs ≥ {spec.duration_days})"
+    if not runs:
+        return f"no count qualifying for {_reach(spec)} {needs}{_last_assessment_text(visits)}"
+    longest = max(runs, key=lambda run: run.days)  # the earliest of equally long runs
+    return f"longest qualifying run {_run_text(longest)} {needs}"
+
+
+def _after_response_text(
+    tried: Sequence[tuple[ResponseEpisode, _Run]],
+    search: EpisodeSearch,
+    anchor_visits: Sequence[VisitResponse],
+    spec: EndpointSpec,
+) -> str:
+    anchor = spec.after_response
+    assert anchor is not None
+    if not tried:
+        last = (
+            f"; last assessment {anchor_visits[-1].detail}"
+            if anchor_visits
+            else "; no assessment after day 1"
+        )
+        return (
+            f"no confirmed {anchor.level} or better under the protocol response criteria "
+            f"({_confirmation_text(anchor.criteria)}){last}{_pending_text(search)}"
+        )
+    runs = "; ".join(
+        f"response from {_plt_on(episode.first)}{_confirmed_by_text(episode)}: "
+        f"{_reach(spec)} held {_run_text(run)}"
+        for episode, run in tried
+    )
+    return f"{runs} (needs ≥ {spec.duration_days} days from the response's first count)"
 
 
 def _run_clean_text(criteria: ResponseCriteria) -> str:
@@ -1354,8 +1616,6 @@ def _evaluate_peak_value(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
 def _evaluate_value_at_time_point(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
     assert spec.test_code is not None
     window = _window(course.day1, spec.time_point)
-    if _withdrawn_before(course, window.target):
-        return _Outcome(None, None, None, _withdrawal_text(course, window.target, imputed=False))
     values = _after_day1(_series(_cut(course, window.end), spec.test_code), course.day1)
     lookup = _nearest_assessment(values, window, course, missing_means="no value")
     if lookup.nearest is None:
@@ -1370,8 +1630,6 @@ def _evaluate_value_at_time_point(spec: EndpointSpec, course: PatientCourse) -> 
 
 def _evaluate_haemoglobin_response(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
     window = _window(course.day1, spec.time_point)
-    if _withdrawn_before(course, window.target):
-        return _Outcome(False, NON_RESPONSE, None, _withdrawal_text(course, window.target))
     values = _after_day1(_cut(course, window.end).haemoglobin, course.day1)
     lookup = _nearest_assessment(values, window, course)
     if lookup.nearest is None:
@@ -1455,11 +1713,9 @@ def _evaluate_score_change(spec: EndpointSpec, course: PatientCourse) -> _Outcom
         return _Outcome(None, None, None, f"no baseline {spec.score} on or before day 1")
     # Without an MCII rule the endpoint is continuous only; with one, missing data is a failure.
     met_if_missing = False if spec.mcii is not None else None
-    if _withdrawn_before(course, window.target):
-        text = _withdrawal_text(course, window.target, imputed=spec.mcii is not None)
-        return _Outcome(met_if_missing, None, None, text)
+    missing_means = "no value" if spec.mcii is None else "no value, MCII counted as not met"
     follow_ups = [obs for obs in _after_day1(scores, course.day1) if obs.date <= window.end]
-    lookup = _nearest_assessment(follow_ups, window, course, missing_means="no value")
+    lookup = _nearest_assessment(follow_ups, window, course, missing_means=missing_means)
     if lookup.nearest is None:
         return _Outcome(met_if_missing if lookup.missing else None, None, None, lookup.reason)
     nearest: Observation = lookup.nearest
@@ -1526,7 +1782,14 @@ def _nearest_assessment(
         inside, key=lambda item: (abs((item.date - window.target).days), item.date), default=None
     )
     if nearest is None and _closed(course, window.end):
-        reason = f"no assessment in window {window.describe()}: {missing_means}"
+        if _withdrawn_before(course, window.end):
+            assert course.withdrawn_on is not None
+            reason = (
+                f"withdrawn on {course.withdrawn_on.isoformat()} with no assessment in window "
+                f"{window.describe()} by then: {missing_means}"
+            )
+        else:
+            reason = f"no assessment in window {window.describe()}: {missing_means}"
         return _Lookup(None, True, reason)
     if nearest is None:
         reason = f"no assessment yet in window {window.describe()} as of {course.as_of.isoformat()}"
@@ -1563,11 +1826,10 @@ def _withdrawn_before(course: PatientCourse, day: dt.date | None) -> bool:
     return day is None or withdrawn < day
 
 
-def _withdrawal_text(course: PatientCourse, day: dt.date | None, *, imputed: bool = True) -> str:
+def _withdrawal_text(course: PatientCourse, day: dt.date | None) -> str:
     assert course.withdrawn_on is not None
     before = f" before {day.isoformat()}" if day else ""
-    outcome = "counted as non-responder" if imputed else "no value"
-    return f"withdrawn on {course.withdrawn_on.isoformat()}{before}: {outcome}"
+    return f"withdrawn on {course.withdrawn_on.isoformat()}{before}: counted as non-responder"
 
 
 def _withdrawn_note(course: PatientCourse) -> str:

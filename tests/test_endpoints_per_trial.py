@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -46,7 +47,7 @@ SJOGREN = "NCT05694130"  # prednisolone +/- tacrolimus, Sjögren's thrombocytope
 
 Number = int | str  # written as text where the decimal matters ("29.9")
 
-SR6M = "sustained_response_6m"  # NCT05471050 primary (v1: IWG R confirmed; v2: PLT > 50)
+SR6M = "sustained_response_6m"  # NCT05471050 primary (v1: ongoing confirmed IWG R; v2: PLT > 50)
 OR1Y = "overall_response_1y"  # NCT03304288 primary
 CR1Y = "complete_response_1y"
 W4 = "initial_response_w4"
@@ -433,12 +434,13 @@ def test_nct05471050_v2_count_classification(
 @pytest.mark.parametrize(
     ("registry_id", "version", "code", "counts", "baseline", "met"),
     [
-        # NCT05471050 v1 primary: ≥ 30 and ≥ 2× baseline at day 180 ± 14, confirmed > 7 days.
-        pytest.param(TAC_DAN, 1, SR6M, pair(180, 188, "29.9"), 10, False, id="v1-29.9"),
-        pytest.param(TAC_DAN, 1, SR6M, pair(180, 188, 30), 10, True, id="v1-exactly-30"),
-        pytest.param(TAC_DAN, 1, SR6M, pair(180, 188, "30.1"), 10, True, id="v1-30.1"),
-        pytest.param(TAC_DAN, 1, SR6M, pair(180, 188, 40), 20, True, id="v1-exactly-2x"),
-        pytest.param(TAC_DAN, 1, SR6M, pair(180, 188, "39.9"), 20, False, id="v1-just-under-2x"),
+        # NCT05471050 v1 primary: ≥ 30 and ≥ 2× baseline at day 180 ± 14, in a response confirmed
+        # (> 7 days) on or before that count: here by the day-180 count itself.
+        pytest.param(TAC_DAN, 1, SR6M, pair(172, 180, "29.9"), 10, False, id="v1-29.9"),
+        pytest.param(TAC_DAN, 1, SR6M, pair(172, 180, 30), 10, True, id="v1-exactly-30"),
+        pytest.param(TAC_DAN, 1, SR6M, pair(172, 180, "30.1"), 10, True, id="v1-30.1"),
+        pytest.param(TAC_DAN, 1, SR6M, pair(172, 180, 40), 20, True, id="v1-exactly-2x"),
+        pytest.param(TAC_DAN, 1, SR6M, pair(172, 180, "39.9"), 20, False, id="v1-just-under-2x"),
         pytest.param(
             TAC_DAN, 1, "complete_response", pair(90, 98, 100), 50, True, id="v1-CR-100-2x"
         ),
@@ -521,13 +523,29 @@ def test_nct05471050_v2_detail() -> None:
 @pytest.mark.parametrize(
     ("registry_id", "code", "counts", "as_of", "met"),
     [
-        pytest.param(TAC_DAN, SR6M, pair(180, 186, 60), 400, False, id="v1-6-days"),
-        pytest.param(TAC_DAN, SR6M, pair(180, 187, 60), 400, False, id="v1-7-days"),
-        pytest.param(TAC_DAN, SR6M, pair(180, 188, 60), 400, True, id="v1-8-days"),
-        pytest.param(TAC_DAN, SR6M, pair(186, 194, 60), 400, True, id="v1-confirmed-on-window-end"),
+        # v1 primary (confirmed_by: assessment): confirmed on or before the day-180 count.
+        pytest.param(TAC_DAN, SR6M, pair(174, 180, 60), 400, False, id="v1-6-days"),
+        pytest.param(TAC_DAN, SR6M, pair(173, 180, 60), 400, False, id="v1-7-days"),
+        pytest.param(TAC_DAN, SR6M, pair(172, 180, 60), 400, True, id="v1-8-days"),
+        # A response first seen at the month-6 count is not a maintained one: a confirmation
+        # after that count, even inside the window, does not count.
+        pytest.param(
+            TAC_DAN, SR6M, pair(180, 188, 60), 400, False, id="v1-confirmed-after-the-count"
+        ),
+        pytest.param(
+            TAC_DAN, SR6M, pair(186, 194, 60), 400, False, id="v1-confirmed-on-window-end"
+        ),
         pytest.param(TAC_DAN, SR6M, pair(187, 195, 60), 400, False, id="v1-confirmed-1-day-late"),
-        pytest.param(TAC_DAN, SR6M, pair(180, 187, 60), 190, None, id="v1-awaiting-confirmation"),
-        pytest.param(TAC_DAN, SR6M, pair(180, 188, 60), 188, True, id="v1-confirmed-window-open"),
+        pytest.param(
+            TAC_DAN, SR6M, pair(180, 187, 60), 190, False, id="v1-decided-once-the-count-is-in"
+        ),
+        pytest.param(TAC_DAN, SR6M, pair(172, 180, 60), 180, True, id="v1-confirmed-window-open"),
+        pytest.param(
+            TAC_DAN, SR6M, [(176, 60), (184, 60)], 400, False, id="v1-tie-earlier-unconfirmed"
+        ),
+        pytest.param(
+            TAC_DAN, SR6M, [(178, 60), (188, 60)], 400, False, id="v1-nearest-not-yet-confirmed"
+        ),
         pytest.param(
             TAC_DAN,
             SR6M,
@@ -537,7 +555,7 @@ def test_nct05471050_v2_detail() -> None:
             id="v1-confirmed-before-time-point",
         ),
         pytest.param(
-            TAC_DAN, SR6M, [(180, 60), (184, 20), (188, 60)], 400, False, id="v1-NR-count-between"
+            TAC_DAN, SR6M, [(172, 60), (176, 20), (180, 60)], 400, False, id="v1-NR-count-between"
         ),
         pytest.param(TAC_DAN, "response", pair(20, 27, 60), 400, False, id="v1-best-R-7-days"),
         pytest.param(TAC_DAN, "response", pair(20, 28, 60), 400, True, id="v1-best-R-8-days"),
@@ -573,33 +591,62 @@ R_60_ON_DAY_180 = (
 )
 
 
+R_60_ON_DAY_172 = R_60_ON_DAY_180.replace("2025-06-30", "2025-06-22")
+
+
 @pytest.mark.parametrize(
-    ("counts", "as_of", "detail"),
+    ("counts", "bleeding", "detail"),
     [
         pytest.param(
-            pair(180, 187, 60),
-            400,
-            f"{R_60_ON_DAY_180}; not part of a response confirmed by 2025-07-14 "
-            "(needs a second qualifying count more than 7 days later)",
+            pair(173, 180, 60),
+            [],
+            f"{R_60_ON_DAY_180}; not part of a response confirmed on or before 2025-06-30 "
+            "(needs a second qualifying count more than 7 days later); unbroken qualifying run: "
+            "PLT 60 on 2025-06-23, PLT 60 on 2025-06-30",
             id="7-days-not-confirmed",
         ),
         pytest.param(
-            pair(180, 187, 60),
-            190,
-            f"{R_60_ON_DAY_180}; awaiting confirmation by 2025-07-14",
-            id="awaiting",
+            pair(180, 188, 60),
+            [],
+            f"{R_60_ON_DAY_180}; not part of a response confirmed on or before 2025-06-30 "
+            "(needs a second qualifying count more than 7 days later); unbroken qualifying run: "
+            "PLT 60 on 2025-06-30",
+            id="first-response-at-month-6",
         ),
         pytest.param(
-            pair(180, 188, 60),
-            400,
-            f"{R_60_ON_DAY_180}; in response since 2025-06-30: {R_60_ON_DAY_180}; "
-            "confirmed by PLT 60 on 2025-07-08",
+            pair(172, 180, 60),
+            [],
+            f"{R_60_ON_DAY_180}; in response since 2025-06-22: {R_60_ON_DAY_172}; "
+            "confirmed by PLT 60 on 2025-06-30",
             id="8-days-confirmed",
+        ),
+        # Bleeding ends the earlier response: the detail names that loss, its date and cause.
+        pytest.param(
+            [(14, 60), (22, 60), (150, 60), (180, 60), (188, 60)],
+            [(179, 1)],
+            f"{R_60_ON_DAY_180}; earlier response from PLT 60 on 2025-01-15 confirmed by PLT 60 "
+            "on 2025-01-23 lost on 2025-06-29: WHO grade 1 bleeding; not part of a response "
+            "confirmed on or before 2025-06-30 (needs a second qualifying count more than 7 days "
+            "later); unbroken qualifying run: PLT 60 on 2025-06-30",
+            id="response-lost-by-bleeding",
+        ),
+        pytest.param(
+            [(14, 60), (22, 60), (150, 20), (152, 20), (180, 60)],
+            [],
+            f"{R_60_ON_DAY_180}; earlier response from PLT 60 on 2025-01-15 confirmed by PLT 60 "
+            "on 2025-01-23 lost on 2025-05-31: PLT 20 on 2025-05-31, PLT 20 on 2025-06-02 "
+            "(2 non-qualifying count(s) > 1 day(s) apart); not part of a response confirmed on or "
+            "before 2025-06-30 (needs a second qualifying count more than 7 days later); unbroken "
+            "qualifying run: PLT 60 on 2025-06-30",
+            id="response-lost-by-counts",
         ),
     ],
 )
-def test_confirmation_detail(counts: list[tuple[int, Number]], as_of: int, detail: str) -> None:
-    result = evaluate(TAC_DAN, SR6M, course(counts, as_of=as_of))
+def test_confirmation_detail(
+    counts: list[tuple[int, Number]], bleeding: list[tuple[int, int]], detail: str
+) -> None:
+    result = evaluate(TAC_DAN, SR6M, course(counts, bleeding=bleeding))
+    assert result.met is detail.startswith(f"{R_60_ON_DAY_180}; in response")
     assert result.detail == detail
 
 
@@ -631,20 +678,29 @@ def test_time_to_response(
 @pytest.mark.parametrize(
     ("registry_id", "version", "code", "counts", "bleeding", "rescues", "met"),
     [
-        # NCT05471050 v1: bleeding window 0 days; rescue look-back 28 days (day 152 to 180).
-        pytest.param(TAC_DAN, 1, SR6M, pair(180, 188, 60), [], [], True, id="v1-clean"),
+        # NCT05471050 v1: bleeding window 0 days; rescue look-back 28 days (day 152 to 180). The
+        # day-180 count must lie in a response confirmed on or before it (here from day 172, or
+        # from day 14 for a responder since week 2).
+        pytest.param(TAC_DAN, 1, SR6M, pair(172, 180, 60), [], [], True, id="v1-clean"),
         pytest.param(
-            TAC_DAN, 1, SR6M, pair(180, 188, 60), [(180, 1)], [], False, id="v1-bleed-on-count-day"
-        ),
-        pytest.param(
-            TAC_DAN, 1, SR6M, pair(180, 188, 60), [(179, 1)], [], True, id="v1-bleed-day-before"
+            TAC_DAN, 1, SR6M, pair(172, 180, 60), [(180, 1)], [], False, id="v1-bleed-on-count-day"
         ),
         pytest.param(
             TAC_DAN,
             1,
             SR6M,
-            pair(180, 188, 60),
-            [(184, 1)],
+            pair(172, 180, 60),
+            [(171, 1)],
+            [],
+            True,
+            id="v1-bleed-day-before-first-count",
+        ),
+        pytest.param(
+            TAC_DAN,
+            1,
+            SR6M,
+            pair(172, 180, 60),
+            [(176, 1)],
             [],
             False,
             id="v1-bleed-between-count-and-confirmation",
@@ -661,6 +717,7 @@ def test_time_to_response(
             False,
             id="v1-responder-bleeds-day-before-loses-response",
         ),
+        # Re-confirmed only after the 6-month count: a new response, not a maintained one.
         pytest.param(
             TAC_DAN,
             1,
@@ -668,8 +725,18 @@ def test_time_to_response(
             [(14, 60), (22, 60), (150, 60), (180, 60), (188, 60)],
             [(179, 1)],
             [],
+            False,
+            id="v1-responder-bleeds-day-before-reconfirmed-after",
+        ),
+        pytest.param(
+            TAC_DAN,
+            1,
+            SR6M,
+            [(14, 60), (22, 60), (150, 60), (170, 60), (180, 60)],
+            [(160, 1)],
+            [],
             True,
-            id="v1-responder-bleeds-day-before-reconfirmed",
+            id="v1-responder-bleeds-then-reconfirmed-by-month-6",
         ),
         pytest.param(
             TAC_DAN,
@@ -685,7 +752,7 @@ def test_time_to_response(
             TAC_DAN,
             1,
             SR6M,
-            pair(180, 188, 60),
+            [(14, 60), (22, 60), (180, 60)],
             [],
             [rescue(140, 152)],
             False,
@@ -695,7 +762,7 @@ def test_time_to_response(
             TAC_DAN,
             1,
             SR6M,
-            pair(180, 188, 60),
+            [(14, 60), (22, 60), (180, 60)],
             [],
             [rescue(140, 151)],
             True,
@@ -705,7 +772,7 @@ def test_time_to_response(
             TAC_DAN,
             1,
             SR6M,
-            pair(180, 188, 60),
+            pair(172, 180, 60),
             [],
             [rescue(10, 20)],
             True,
@@ -715,7 +782,7 @@ def test_time_to_response(
             TAC_DAN,
             1,
             SR6M,
-            pair(180, 188, 60),
+            pair(172, 180, 60),
             [],
             [rescue(170, 175, itp_directed=False)],
             True,
@@ -958,33 +1025,48 @@ def test_missing_assessment_detail(as_of: int, detail: str) -> None:
 RESPONDER_THEN_LATE_COUNTS = [(14, 60), (22, 60), (170, 60), (178, 60), (360, 60), (368, 60)]
 
 
+# Data after the withdrawal are ignored; an assessment inside the window on or before the
+# withdrawal date is used as usual; only without one is the result a non-response (or no value).
 @pytest.mark.parametrize(
-    ("registry_id", "version", "code", "counts", "withdrawn", "expected"),
+    ("registry_id", "version", "code", "patient", "expected"),
     [
         pytest.param(
             TAC_DAN,
             1,
             SR6M,
-            RESPONDER_THEN_LATE_COUNTS,
-            150,
+            course(RESPONDER_THEN_LATE_COUNTS, withdrawn=150),
             (False, None, None),
-            id="v1-primary-withdrawn-before",
+            id="v1-primary-withdrawn-before-window",
         ),
         pytest.param(
             TAC_DAN,
             1,
             SR6M,
-            pair(180, 188, 60),
-            190,
+            course(RESPONDER_THEN_LATE_COUNTS, withdrawn=178),
+            (True, None, None),
+            id="v1-primary-withdrawn-in-window-after-counts",
+        ),
+        pytest.param(
+            TAC_DAN,
+            1,
+            SR6M,
+            course(pair(172, 180, 60), withdrawn=181),
             (True, None, None),
             id="v1-primary-withdrawn-after-confirmation",
         ),
         pytest.param(
             TAC_DAN,
             1,
+            SR6M,
+            course([(14, 60), (22, 60), (170, 60), (180, 20), (182, 20)], withdrawn=175),
+            (True, None, None),
+            id="v1-primary-later-counts-ignored",
+        ),
+        pytest.param(
+            TAC_DAN,
+            1,
             "response",
-            RESPONDER_THEN_LATE_COUNTS,
-            150,
+            course(RESPONDER_THEN_LATE_COUNTS, withdrawn=150),
             (True, None, None),
             id="v1-response-before-withdrawal-counts",
         ),
@@ -992,8 +1074,7 @@ RESPONDER_THEN_LATE_COUNTS = [(14, 60), (22, 60), (170, 60), (178, 60), (360, 60
             TAC_DAN,
             1,
             "time_to_response",
-            [(14, 20), (28, 20), (170, 60), (178, 60)],
-            60,
+            course([(14, 20), (28, 20), (170, 60), (178, 60)], withdrawn=60),
             (None, 28, False),
             id="v1-ttr-censored",
         ),
@@ -1001,32 +1082,63 @@ RESPONDER_THEN_LATE_COUNTS = [(14, 60), (22, 60), (170, 60), (178, 60), (360, 60
             TAC_DAN,
             1,
             "duration_of_response",
-            [(14, 60), (22, 60), (42, 60), (70, 20), (72, 20)],
-            60,
+            course([(14, 60), (22, 60), (42, 60), (70, 20), (72, 20)], withdrawn=60),
             (None, 28, False),
             id="v1-dor-censored",
         ),
         pytest.param(
-            TAC_DAN, 2, SR6M, [(180, 60)], 179, (False, None, None), id="v2-withdrawn-day-before"
+            TAC_DAN,
+            2,
+            SR6M,
+            course([(180, 60)], withdrawn=179),
+            (False, None, None),
+            id="v2-withdrawn-day-before",
         ),
         pytest.param(
-            TAC_DAN, 2, SR6M, [(180, 60)], 180, (True, None, None), id="v2-withdrawn-on-the-day"
+            TAC_DAN,
+            2,
+            SR6M,
+            course([(180, 60)], withdrawn=180),
+            (True, None, None),
+            id="v2-withdrawn-on-the-day",
+        ),
+        pytest.param(
+            TAC_DAN,
+            2,
+            SR6M,
+            course([(170, 60), (180, 40)], withdrawn=175),
+            (True, None, None),
+            id="v2-count-before-withdrawal-in-window",
         ),
         pytest.param(
             RTX_ATRA,
             1,
             OR1Y,
-            RESPONDER_THEN_LATE_COUNTS,
-            300,
+            course(RESPONDER_THEN_LATE_COUNTS, withdrawn=300),
             (False, None, None),
             id="RTX-1y-withdrawn-before",
         ),
         pytest.param(
             RTX_ATRA,
             1,
+            OR1Y,
+            course(RESPONDER_THEN_LATE_COUNTS, withdrawn=360),
+            (True, None, None),
+            id="RTX-1y-withdrawn-on-the-count-day",
+        ),
+        pytest.param(
+            RTX_ATRA,
+            1,
+            OR1Y,
+            course(pair(360, 368, 60), withdrawn=365),
+            (False, None, None),
+            id="RTX-1y-withdrawn-before-confirmation",
+        ),
+        pytest.param(
+            RTX_ATRA,
+            1,
             "time_to_response",
-            [(14, 20), (28, 20), (170, 60), (178, 60)],
-            60,
+            course([(14, 20), (28, 20), (170, 60), (178, 60)], withdrawn=60),
             (None, 28, False),
             id="RTX-ttr-censored",
         ),
@@ -1034,13 +1146,105 @@ RESPONDER_THEN_LATE_COUNTS = [(14, 60), (22, 60), (170, 60), (178, 60), (360, 60
             RTX_ATRA,
             1,
             "sustained_response",
-            [(n, 60) for n in range(30, 240, 30)],
-            200,
+            course([(n, 60) for n in range(30, 240, 30)], withdrawn=200),
             (False, None, None),
             id="RTX-sustained-withdrawn",
         ),
         pytest.param(
-            SJOGREN, 1, "cr_w12", [(84, 150)], 60, (False, None, None), id="SJS-cr_w12-withdrawn"
+            RTX_ATRA,
+            1,
+            "sustained_response",
+            course([(n, 60) for n in range(30, 240, 30)], withdrawn=215),
+            (True, 180, None),
+            id="RTX-sustained-complete-before-withdrawal",
+        ),
+        pytest.param(
+            SJOGREN,
+            1,
+            "cr_w12",
+            course([(84, 150)], withdrawn=60),
+            (False, None, None),
+            id="SJS-cr_w12-withdrawn",
+        ),
+        pytest.param(
+            SJOGREN,
+            1,
+            "cr_w12",
+            course([(82, 150)], withdrawn=83),
+            (True, None, None),
+            id="SJS-cr_w12-count-before-withdrawal-in-window",
+        ),
+        pytest.param(
+            SJOGREN,
+            1,
+            "cr_w12",
+            course([(82, 150), (84, 60)], withdrawn=83),
+            (True, None, None),
+            id="SJS-cr_w12-nearer-count-after-withdrawal-ignored",
+        ),
+        pytest.param(
+            SJOGREN,
+            1,
+            "pr_w12",
+            course([(82, 150)], withdrawn=83),
+            (False, None, None),
+            id="SJS-pr_w12-count-before-withdrawal-is-CR",
+        ),
+        pytest.param(
+            SJOGREN,
+            1,
+            "essdai_change_w12",
+            course(scores={"ESSDAI": [(0, 10), (82, 5)]}, withdrawn=83),
+            (True, Decimal(-5), None),
+            id="SJS-essdai-score-before-withdrawal",
+        ),
+        pytest.param(
+            SJOGREN,
+            1,
+            "essdai_change_w12",
+            course(scores={"ESSDAI": [(0, 10), (82, 9), (84, 4)]}, withdrawn=83),
+            (False, Decimal(-1), None),
+            id="SJS-essdai-later-score-ignored",
+        ),
+        pytest.param(
+            SJOGREN,
+            1,
+            "esspri_change_w12",
+            course(scores={"ESSPRI": [(0, 6), (84, 5)]}, withdrawn=83),
+            (False, None, None),
+            id="SJS-esspri-score-after-withdrawal",
+        ),
+        pytest.param(
+            AIC,
+            1,
+            "hb_6m",
+            course(baseline=None, hb=[(168, 110)], withdrawn=170),
+            (None, Decimal(110), None),
+            id="AIC-hb_6m-value-before-withdrawal",
+        ),
+        pytest.param(
+            AIC,
+            1,
+            "hb_6m",
+            course(baseline=None, hb=[(168, 110), (180, 90)], withdrawn=170),
+            (None, Decimal(110), None),
+            id="AIC-hb_6m-nearer-value-after-withdrawal-ignored",
+        ),
+        pytest.param(
+            AIC,
+            1,
+            "plt_6m",
+            course([(170, 45)], baseline=None, withdrawn=170),
+            (None, Decimal(45), None),
+            id="AIC-plt_6m-value-on-withdrawal-day",
+        ),
+        pytest.param(
+            AIC,
+            1,
+            "hb_response_6m",
+            course(baseline=None, hb=[(0, 80), (168, 125)], withdrawn=170),
+            (True, "CR", None),
+            id="AIC-hb_response-value-before-withdrawal",
         ),
     ],
 )
@@ -1048,29 +1252,79 @@ def test_withdrawal(
     registry_id: str,
     version: int,
     code: str,
-    counts: list[tuple[int, Number]],
-    withdrawn: int,
+    patient: PatientCourse,
     expected: tuple[Any, Any, Any],
 ) -> None:
-    patient = course(counts, withdrawn=withdrawn)
     assert outcome(evaluate(registry_id, code, patient, version)) == expected
 
 
-def test_withdrawal_detail() -> None:
-    patient = course(RESPONDER_THEN_LATE_COUNTS, withdrawn=150)
-    assert evaluate(TAC_DAN, SR6M, patient).detail == (
-        "withdrawn on 2025-05-31 before 2025-06-30: counted as non-responder"
-    )
-    censored = course([(14, 20), (28, 20), (170, 60), (178, 60)], withdrawn=60)
-    assert evaluate(TAC_DAN, "time_to_response", censored).detail == (
-        "no confirmed R or better; censored at last assessment 2025-01-29 (day 28); "
-        "withdrawn on 2025-03-02"
-    )
+@pytest.mark.parametrize(
+    ("registry_id", "code", "patient", "detail"),
+    [
+        pytest.param(
+            TAC_DAN,
+            SR6M,
+            course(RESPONDER_THEN_LATE_COUNTS, withdrawn=150),
+            "withdrawn on 2025-05-31 with no assessment in window 2025-06-16 to 2025-07-14 by "
+            "then: counted as non-responder",
+            id="no-assessment-before-withdrawal",
+        ),
+        pytest.param(
+            TAC_DAN,
+            "time_to_response",
+            course([(14, 20), (28, 20), (170, 60), (178, 60)], withdrawn=60),
+            "no confirmed R or better; censored at last assessment 2025-01-29 (day 28); "
+            "withdrawn on 2025-03-02",
+            id="censored",
+        ),
+        pytest.param(
+            RTX_ATRA,
+            OR1Y,
+            course(pair(360, 368, 60), withdrawn=365),
+            "R: PLT 60 on 2025-12-27 ≥ 30 and ≥ 2× baseline 20 (=40); no bleeding; no rescue in "
+            "prior 28 days; not part of a response confirmed by 2026-01-10 (needs a second "
+            "qualifying count more than 7 days later); unbroken qualifying run: PLT 60 on "
+            "2025-12-27; withdrawn on 2026-01-01",
+            id="withdrawn-before-confirmation",
+        ),
+        pytest.param(
+            SJOGREN,
+            "cr_w12",
+            course([(82, 150), (84, 60)], withdrawn=83),
+            "CR: PLT 150 on 2025-03-24 > 100; bleeding not assessed; rescue not assessed",
+            id="count-before-withdrawal",
+        ),
+        pytest.param(
+            SJOGREN,
+            "essdai_change_w12",
+            course(scores={"ESSDAI": [(0, 10), (82, 5)]}, withdrawn=83),
+            "ESSDAI 5 on 2025-03-24 − baseline 10 on 2025-01-01 = -5; MCII (fall ≥ 3) met",
+            id="score-before-withdrawal",
+        ),
+        pytest.param(
+            AIC,
+            "hb_6m",
+            course(baseline=None, hb=[(168, 110)], withdrawn=170),
+            "HGB 110 on 2025-06-18 (nearest to 2025-06-30 in window 2025-06-16 to 2025-07-14)",
+            id="value-before-withdrawal",
+        ),
+    ],
+)
+def test_withdrawal_detail(
+    registry_id: str, code: str, patient: PatientCourse, detail: str
+) -> None:
+    assert evaluate(registry_id, code, patient).detail == detail
 
 
 def test_withdrawal_after_the_data_cut_is_not_yet_known() -> None:
-    patient = course(pair(180, 188, 60), as_of=193, withdrawn=250)
-    assert outcome(evaluate(TAC_DAN, SR6M, patient)) == (True, None, None)
+    # Known, the withdrawal would close the window and decide on the day-172 count (False).
+    patient = course(pair(172, 180, 60), as_of=179, withdrawn=250)
+    assert outcome(evaluate(TAC_DAN, SR6M, patient)) == (None, None, None)
+    assert outcome(evaluate(TAC_DAN, SR6M, replace(patient, withdrawn_on=day(179)))) == (
+        False,
+        None,
+        None,
+    )
 
 
 # --- NCT03304288: sustained response (PLT > 30 for 6 consecutive months) -------------------------
@@ -1080,38 +1334,54 @@ def monthly(first: int, last: int, value: Number) -> list[tuple[int, Number]]:
     return [(n, value) for n in range(first, last + 1, 30)]
 
 
+# The 6 months start at the first count of a response confirmed under the protocol's criteria
+# (R >= 30 and >= 2x baseline, or CR >= 100; confirmed > 7 days later); the endpoint's own criteria
+# (> 30, no bleeding, no rescue) then apply to every count. Baseline 10 makes any count >= 30 an R.
 @pytest.mark.parametrize(
-    ("counts", "bleeding", "rescues", "as_of", "expected"),
+    ("counts", "baseline", "bleeding", "rescues", "as_of", "expected"),
     [
-        pytest.param(monthly(30, 210, 31), [], [], 400, (True, 180, None), id="31-for-180-days"),
-        pytest.param(monthly(30, 210, "30.1"), [], [], 400, (True, 180, None), id="30.1"),
         pytest.param(
-            monthly(30, 210, 30), [], [], 400, (False, None, None), id="exactly-30-is-not->30"
+            monthly(30, 210, 31), 10, [], [], 400, (True, 180, None), id="31-for-180-days"
+        ),
+        pytest.param(monthly(30, 210, "30.1"), 10, [], [], 400, (True, 180, None), id="30.1"),
+        pytest.param(
+            monthly(30, 210, 30), 10, [], [], 400, (False, None, None), id="exactly-30-is-not->30"
         ),
         pytest.param(
-            [*monthly(30, 180, 31), (209, 31)], [], [], 400, (False, None, None), id="179-days"
+            [*monthly(30, 180, 31), (209, 31)], 10, [], [], 400, (False, None, None), id="179-days"
         ),
+        # A count of 30 is still an R under the protocol (no loss, so no new response to start a
+        # new period from) but not > 30: it ends the maintenance for good.
         pytest.param(
-            [*monthly(30, 90, 31), (120, 30), *monthly(150, 300, 31)],
+            [*monthly(30, 90, 31), (120, 30), *monthly(150, 330, 31)],
+            10,
             [],
             [],
             400,
             (False, None, None),
-            id="one-count-of-30-restarts-the-run",
+            id="dip-to-30-without-loss-ends-it",
         ),
         pytest.param(
-            [*monthly(30, 90, 31), (120, 30), *monthly(150, 330, 31)],
+            [*monthly(30, 90, 31), (120, 20), (122, 20), *monthly(150, 330, 31)],
+            10,
             [],
             [],
             400,
             (True, 180, None),
-            id="run-after-the-dip",
-        ),
-        pytest.param(
-            monthly(30, 210, 31), [(100, 1)], [], 400, (False, None, None), id="bleeding-in-run"
+            id="new-response-after-a-loss-starts-a-new-period",
         ),
         pytest.param(
             monthly(30, 210, 31),
+            10,
+            [(100, 1)],
+            [],
+            400,
+            (False, None, None),
+            id="bleeding-in-run",
+        ),
+        pytest.param(
+            monthly(30, 210, 31),
+            10,
             [],
             [rescue(100, 101)],
             400,
@@ -1119,31 +1389,121 @@ def monthly(first: int, last: int, value: Number) -> list[tuple[int, Number]]:
             id="rescue-in-run",
         ),
         pytest.param(
-            monthly(200, 380, 31), [], [], 400, (False, None, None), id="run-ends-after-horizon-374"
+            monthly(200, 380, 31),
+            10,
+            [],
+            [],
+            400,
+            (False, None, None),
+            id="run-ends-after-horizon-374",
         ),
         pytest.param(
-            monthly(30, 150, 31), [], [], 160, (None, None, None), id="run-open-at-data-cut"
+            monthly(30, 150, 31), 10, [], [], 160, (None, None, None), id="run-open-at-data-cut"
+        ),
+        # No response was ever achieved: 31 < 2 x 25, whatever the run of counts > 30.
+        pytest.param(
+            monthly(30, 210, 31), 25, [], [], 400, (False, None, None), id="31-under-2x-baseline-25"
+        ),
+        pytest.param(
+            [*pair(30, 38, 40), *monthly(60, 210, 31)],
+            20,
+            [],
+            [],
+            400,
+            (True, 180, None),
+            id="confirmed-PR-then-6-months-over-30",
+        ),
+        pytest.param(
+            [*pair(30, 37, 40), *monthly(60, 210, 31)],
+            20,
+            [],
+            [],
+            400,
+            (False, None, None),
+            id="PR-confirmed-7-days-later-is-not-confirmed",
+        ),
+        pytest.param(
+            [*pair(30, 38, 100), *monthly(60, 210, 31)],
+            60,
+            [],
+            [],
+            400,
+            (True, 180, None),
+            id="confirmed-CR-needs-no-fold-of-baseline",
+        ),
+        pytest.param(
+            [(30, 30), (38, 31), *monthly(60, 240, 31)],
+            15,
+            [],
+            [],
+            400,
+            (False, None, None),
+            id="response-first-count-30-is-not->30",
+        ),
+        pytest.param(
+            [*pair(30, 38, 40), *monthly(60, 210, 31)],
+            20,
+            [(34, 1)],
+            [],
+            400,
+            (False, None, None),
+            id="bleeding-breaks-the-confirmation",
         ),
     ],
 )
 def test_nct03304288_sustained_response(
     counts: list[tuple[int, Number]],
+    baseline: Number,
     bleeding: list[tuple[int, int]],
     rescues: list[RescueEpisode],
     as_of: int,
     expected: tuple[Any, Any, Any],
 ) -> None:
-    patient = course(counts, bleeding=bleeding, rescue=rescues, as_of=as_of)
+    patient = course(counts, baseline=baseline, bleeding=bleeding, rescue=rescues, as_of=as_of)
     assert outcome(evaluate(RTX_ATRA, "sustained_response", patient)) == expected
 
 
-def test_nct03304288_sustained_response_detail() -> None:
-    result = evaluate(RTX_ATRA, "sustained_response", course(monthly(30, 210, 31)))
-    assert result.detail == (
-        "R or better from PLT 31 on 2025-01-31 to PLT 31 on 2025-07-30: 180 days ≥ 180, 7 counts "
-        "all qualifying; R: PLT 31 on 2025-01-31 > 30; no bleeding; no rescue in prior 28 days; "
-        "no bleeding or rescue during the run"
-    )
+@pytest.mark.parametrize(
+    ("counts", "baseline", "detail"),
+    [
+        pytest.param(
+            [*pair(30, 38, 40), *monthly(60, 210, 31)],
+            20,
+            "confirmed R or better under the protocol response criteria: R: PLT 40 on 2025-01-31 "
+            "≥ 30 and ≥ 2× baseline 20 (=40); no bleeding; no rescue in prior 28 days; confirmed "
+            "by PLT 40 on 2025-02-08; lost on 2025-03-02: PLT 31 on 2025-03-02, PLT 31 on "
+            "2025-04-01 (2 non-qualifying count(s) > 1 day(s) apart); then maintained R or better "
+            "from PLT 40 on 2025-01-31 to PLT 31 on 2025-07-30: 180 days ≥ 180, 8 counts all "
+            "qualifying; R: PLT 40 on 2025-01-31 > 30; no bleeding; no rescue in prior 28 days; "
+            "no bleeding or rescue during the run",
+            id="maintained",
+        ),
+        pytest.param(
+            monthly(30, 210, 31),
+            25,
+            "no sustained response by 2026-01-10; no confirmed R or better under the protocol "
+            "response criteria (needs a second qualifying count more than 7 days later); last "
+            "assessment NR: PLT 31 on 2025-07-30 meets no level (R needs ≥ 30 and ≥ 2× baseline 25 "
+            "(=50)); no bleeding; no rescue in prior 28 days",
+            id="no-response",
+        ),
+        pytest.param(
+            [*monthly(30, 90, 31), (120, 30), *monthly(150, 330, 31)],
+            10,
+            "no sustained response by 2026-01-10; response from PLT 31 on 2025-01-31 confirmed by "
+            "PLT 31 on 2025-03-02: R or better held 60 days from PLT 31 on 2025-01-31 to PLT 31 on "
+            "2025-04-01, ended by NR: PLT 30 on 2025-05-01 meets no level (R needs > 30); no "
+            "bleeding; no rescue in prior 28 days (needs ≥ 180 days from the response's first "
+            "count)",
+            id="ended-by-a-count",
+        ),
+    ],
+)
+def test_nct03304288_sustained_response_detail(
+    counts: list[tuple[int, Number]], baseline: Number, detail: str
+) -> None:
+    patient = course(counts, baseline=baseline)
+    assert evaluate(RTX_ATRA, "sustained_response", patient).detail == detail
 
 
 # --- NCT05471050: peak platelet count within 6 months --------------------------------------------
@@ -1429,7 +1789,10 @@ def test_nct05694130_score_change_after_withdrawal_is_not_an_improvement() -> No
     patient = course(scores={"ESSDAI": [(0, 10), (84, 4)]}, withdrawn=60)
     result = evaluate(SJOGREN, "essdai_change_w12", patient)
     assert outcome(result) == (False, None, None)
-    assert result.detail == "withdrawn on 2025-03-02 before 2025-03-26: counted as non-responder"
+    assert result.detail == (
+        "withdrawn on 2025-03-02 with no assessment in window 2025-03-23 to 2025-03-29 by then: "
+        "no value, MCII counted as not met"
+    )
 
 
 # --- NCT05471050 amendment: one course, two versions ---------------------------------------------
@@ -1438,22 +1801,23 @@ def test_nct05694130_score_change_after_withdrawal_is_not_an_improvement() -> No
 @pytest.mark.parametrize(
     ("baseline", "counts", "bleeding", "rescues", "version_1", "version_2"),
     [
-        pytest.param(40, pair(180, 188, 55), [], [], False, True, id="PLT-55-baseline-40-not-2x"),
-        pytest.param(10, pair(180, 188, 45), [], [], True, False, id="PLT-45-baseline-10-not->50"),
-        pytest.param(10, pair(180, 188, 50), [], [], True, False, id="PLT-exactly-50"),
-        pytest.param(10, pair(180, 188, 51), [], [], True, True, id="PLT-51-both"),
-        pytest.param(30, pair(180, 188, 55), [], [], False, True, id="PLT-55-baseline-30"),
+        pytest.param(40, pair(172, 180, 55), [], [], False, True, id="PLT-55-baseline-40-not-2x"),
+        pytest.param(10, pair(172, 180, 45), [], [], True, False, id="PLT-45-baseline-10-not->50"),
+        pytest.param(10, pair(172, 180, 50), [], [], True, False, id="PLT-exactly-50"),
+        pytest.param(10, pair(172, 180, 51), [], [], True, True, id="PLT-51-both"),
+        pytest.param(30, pair(172, 180, 55), [], [], False, True, id="PLT-55-baseline-30"),
         pytest.param(10, [(180, 60)], [], [], False, True, id="single-count-unconfirmed-in-v1"),
+        pytest.param(10, pair(180, 188, 60), [], [], False, True, id="first-response-at-month-6"),
         pytest.param(
-            10, pair(180, 188, 60), [(180, 2)], [], False, True, id="bleeding-on-count-day"
+            10, pair(172, 180, 60), [(180, 2)], [], False, True, id="bleeding-on-count-day"
         ),
         pytest.param(
-            10, pair(180, 188, 60), [], [rescue(10, 20)], True, False, id="rescue-days-10-to-20"
+            10, pair(172, 180, 60), [], [rescue(10, 20)], True, False, id="rescue-days-10-to-20"
         ),
         pytest.param(
-            10, pair(180, 188, 60), [], [rescue(140, 152)], False, False, id="rescue-in-look-back"
+            10, pair(172, 180, 60), [], [rescue(140, 152)], False, False, id="rescue-in-look-back"
         ),
-        pytest.param(10, pair(180, 188, 29), [], [], False, False, id="PLT-29-neither"),
+        pytest.param(10, pair(172, 180, 29), [], [], False, False, id="PLT-29-neither"),
     ],
 )
 def test_amendment_changes_the_primary_endpoint_result(

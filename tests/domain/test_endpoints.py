@@ -13,6 +13,7 @@ import yaml
 
 from domain.endpoints import (
     BleedingObservation,
+    ConfirmedBy,
     EndpointKind,
     EndpointResult,
     EndpointSpec,
@@ -488,6 +489,30 @@ def test_time_to_response_without_assessments_is_censored_at_day_one() -> None:
         pytest.param([*RESPONDER, (180, 80)], {"withdrawn": 170}, False, id="withdrawn before"),
         pytest.param([*RESPONDER, (180, 80)], {"withdrawn": 185}, True, id="withdrawn after"),
         pytest.param(
+            [*RESPONDER, (170, 80)], {"withdrawn": 170}, True, id="count on the withdrawal day"
+        ),
+        pytest.param(
+            [*RESPONDER, (168, 80)],
+            {"withdrawn": 175},
+            True,
+            id="count in window before withdrawal",
+        ),
+        pytest.param(
+            [*RESPONDER, (168, 80), (180, 20)],
+            {"withdrawn": 175},
+            True,
+            id="nearer count after withdrawal ignored",
+        ),
+        pytest.param(
+            [*RESPONDER, (168, 20), (180, 80)],
+            {"withdrawn": 175},
+            False,
+            id="count before withdrawal does not qualify",
+        ),
+        pytest.param(
+            [(180, 80), (190, 80)], {"withdrawn": 185}, False, id="confirmation after withdrawal"
+        ),
+        pytest.param(
             RESPONDER, {"withdrawn": 175, "as_of": 170}, None, id="withdrawal after as_of unknown"
         ),
     ],
@@ -507,7 +532,120 @@ def test_missing_assessment_detail() -> None:
 
 def test_withdrawal_detail() -> None:
     result = evaluate(R_AT_6M, course([*RESPONDER, (180, 80)], withdrawn=170))
-    assert result.detail == "withdrawn on 2025-06-20 before 2025-06-30: counted as non-responder"
+    assert result.detail == (
+        "withdrawn on 2025-06-20 with no assessment in window 2025-06-16 to 2025-07-14 by then: "
+        "counted as non-responder"
+    )
+    unconfirmed = evaluate(R_AT_6M, course([(180, 80), (190, 80)], withdrawn=185))
+    assert unconfirmed.detail == (
+        "R: PLT 80 on 2025-06-30 ≥ 30 and ≥ 2× baseline 12 (=24); no bleeding; no rescue in "
+        "prior 28 days; not part of a response confirmed by 2025-07-14 (needs a second "
+        "qualifying count more than 7 days later); unbroken qualifying run: PLT 80 on "
+        "2025-06-30; withdrawn on 2025-07-05"
+    )
+
+
+R_80_ON_DAY_180 = (
+    "R: PLT 80 on 2025-06-30 ≥ 30 and ≥ 2× baseline 12 (=24); no bleeding; no rescue in prior "
+    "28 days"
+)
+
+
+@pytest.mark.parametrize(
+    ("counts", "bleeding", "detail"),
+    [
+        pytest.param(
+            [(180, 80), (187, 80)],
+            [],
+            f"{R_80_ON_DAY_180}; not part of a response confirmed by 2025-07-14 (needs a second "
+            "qualifying count more than 7 days later); unbroken qualifying run: PLT 80 on "
+            "2025-06-30, PLT 80 on 2025-07-07",
+            id="7 days",
+        ),
+        pytest.param(
+            [*RESPONDER, (150, 80), (180, 80)],
+            [(179, 2)],
+            f"{R_80_ON_DAY_180}; earlier response from PLT 64 on 2025-01-15 confirmed by PLT 70 "
+            "on 2025-01-23 lost on 2025-06-29: WHO grade 2 bleeding; not part of a response "
+            "confirmed by 2025-07-14 (needs a second qualifying count more than 7 days later); "
+            "unbroken qualifying run: PLT 80 on 2025-06-30",
+            id="response lost by bleeding",
+        ),
+        pytest.param(
+            [*RESPONDER, (100, 20), (102, 20), (176, 80), (180, 80), (183, 80)],
+            [],
+            f"{R_80_ON_DAY_180}; earlier response from PLT 64 on 2025-01-15 confirmed by PLT 70 "
+            "on 2025-01-23 lost on 2025-04-11: PLT 20 on 2025-04-11, PLT 20 on 2025-04-13 "
+            "(2 non-qualifying count(s) > 1 day(s) apart); not part of a response confirmed by "
+            "2025-07-14 (needs a second qualifying count more than 7 days later); unbroken "
+            "qualifying run: PLT 80 on 2025-06-26, PLT 80 on 2025-06-30, PLT 80 on 2025-07-03",
+            id="response lost by counts",
+        ),
+    ],
+)
+def test_unconfirmed_count_detail_names_the_run_and_any_earlier_loss(
+    counts: list[tuple[int, int]], bleeding: list[tuple[int, int]], detail: str
+) -> None:
+    result = evaluate(R_AT_6M, course(counts, bleeding=bleeding))
+    assert (result.met, result.detail) == (False, detail)
+
+
+# confirmed_by: assessment — the count must lie in a response confirmed on or before it.
+R_AT_6M_ONGOING = {**R_AT_6M, "code": "r6_ongoing", "confirmed_by": "assessment"}
+
+
+@pytest.mark.parametrize(
+    ("counts", "patient", "window_end", "assessment"),
+    [
+        pytest.param([(172, 80), (180, 80)], {}, True, True, id="confirmed by the count itself"),
+        pytest.param([(173, 80), (180, 80)], {}, False, False, id="7 days before the count"),
+        pytest.param([(180, 80), (188, 80)], {}, True, False, id="confirmed after the count"),
+        pytest.param([(176, 80), (184, 80)], {}, True, False, id="tie: earlier count decides"),
+        pytest.param([*RESPONDER, (180, 80)], {}, True, True, id="responder since day 14"),
+        pytest.param(
+            [*RESPONDER, (100, 20), (102, 20), (180, 80), (188, 80)],
+            {},
+            True,
+            False,
+            id="lost, regained at the time point",
+        ),
+        pytest.param(
+            [*RESPONDER, (100, 20), (102, 20), (170, 80), (180, 80)],
+            {},
+            True,
+            True,
+            id="lost, regained before the time point",
+        ),
+        pytest.param(
+            [(172, 80), (180, 80)], {"bleeding": [(176, 1)]}, False, False, id="bleeding between"
+        ),
+        pytest.param([(180, 80)], {"as_of": 185}, None, False, id="decided once the count is in"),
+        pytest.param(
+            [(172, 80), (178, 80)], {"as_of": 179}, None, None, id="nearer count may follow"
+        ),
+        pytest.param(
+            [(172, 80), (180, 80)], {"withdrawn": 180}, True, True, id="withdrawn on count day"
+        ),
+    ],
+)
+def test_confirmed_by(
+    counts: list[tuple[int, int]],
+    patient: dict[str, Any],
+    window_end: bool | None,
+    assessment: bool | None,
+) -> None:
+    specs = build_endpoint_specs(IWG, [R_AT_6M, R_AT_6M_ONGOING])
+    results = evaluate_endpoints(specs, course(counts, **patient))
+    assert (results["r6"].met, results["r6_ongoing"].met) == (window_end, assessment)
+
+
+def test_confirmed_by_assessment_detail() -> None:
+    result = evaluate(R_AT_6M_ONGOING, course([(180, 80), (188, 80)]))
+    assert result.detail == (
+        f"{R_80_ON_DAY_180}; not part of a response confirmed on or before 2025-06-30 (needs a "
+        "second qualifying count more than 7 days later); unbroken qualifying run: PLT 80 on "
+        "2025-06-30"
+    )
 
 
 def test_single_count_suffices_when_confirmation_not_required() -> None:
@@ -611,6 +749,146 @@ def test_sustained_response_detail() -> None:
     assert result.detail.endswith("no bleeding or rescue during the run")
 
 
+def test_sustained_response_detail_of_a_non_responder() -> None:
+    counts = [*monthly(30, 90), (100, 20), *monthly(120, 270)]
+    result = evaluate(SUSTAINED, course(counts, bleeding=[(130, 1)]))
+    assert result.detail == (
+        "no sustained response by 2026-01-01; longest qualifying run 120 days from PLT 40 on "
+        "2025-05-31 to PLT 40 on 2025-09-28, no later count (needs ≥ 180)"
+    )
+    broken = evaluate(SUSTAINED, course([*monthly(30, 90), (100, 20), *monthly(120, 150)]))
+    assert broken.detail == (
+        "no sustained response by 2026-01-01; longest qualifying run 60 days from PLT 40 on "
+        "2025-01-31 to PLT 40 on 2025-04-01, ended by NR: PLT 20 on 2025-04-11 meets no level "
+        "(R needs > 30); no bleeding; no rescue in prior 0 days (needs ≥ 180)"
+    )
+    assert evaluate(SUSTAINED, course([(30, 20)])).detail == (
+        "no sustained response by 2026-01-01; no count qualifying for R or better (needs ≥ 180); "
+        "last assessment PLT 20 on 2025-01-31"
+    )
+
+
+# after_response: the period starts at the first count of a response confirmed under the
+# protocol's criteria (IWG here: R >= 30 and >= 2x baseline 12, CR >= 100, confirmed > 7 days
+# later); the endpoint's criteria (> 30, no fold) apply to every count from there on.
+SUSTAINED_AFTER = {**SUSTAINED, "code": "after", "after_response": {"level": "R"}}
+
+
+@pytest.mark.parametrize(
+    ("counts", "patient", "free", "after"),
+    [
+        pytest.param(monthly(30, 210), {}, (True, 180), (True, 180), id="response from day 30"),
+        pytest.param(
+            monthly(30, 210), {"baseline": 25}, (True, 180), (False, None), id="never a response"
+        ),
+        pytest.param(
+            [*monthly(30, 90), *monthly(120, 150, 60), *monthly(180, 300)],
+            {"baseline": 25},
+            (True, 180),
+            (True, 180),
+            id="period starts at the response, day 120",
+        ),
+        pytest.param(
+            [*monthly(30, 90), *monthly(120, 150, 60), *monthly(180, 270)],
+            {"baseline": 25},
+            (True, 180),
+            (False, None),
+            id="150 days after the response",
+        ),
+        pytest.param(
+            [(30, 100), (38, 100), *monthly(60, 210)],
+            {"baseline": 60},
+            (True, 180),
+            (True, 180),
+            id="CR needs no fold, then 40 < 2x baseline still > 30",
+        ),
+        pytest.param(
+            [(30, 30), (38, 40), *monthly(60, 240)],
+            {},
+            (True, 202),
+            (False, None),
+            id="first count of the response is 30, not > 30",
+        ),
+        pytest.param(
+            [(30, 40), (37, 40), *monthly(60, 210, 31)],
+            {"baseline": 20},
+            (True, 180),
+            (False, None),
+            id="response 7 days apart is not confirmed",
+        ),
+        pytest.param(
+            [(30, 40), (38, 40), (60, 20), (62, 20), (90, 40), (98, 40), *monthly(120, 270)],
+            {},
+            (True, 180),
+            (True, 180),
+            id="regain after a loss starts a new period",
+        ),
+        pytest.param(
+            [(30, 40), (38, 40), (60, 20), *monthly(90, 270)],
+            {},
+            (True, 180),
+            (False, None),
+            id="a single low count ends the period but is no loss",
+        ),
+        pytest.param(
+            monthly(30, 270), {"bleeding": [(100, 1)]}, (False, None), (False, None), id="bleeding"
+        ),
+        pytest.param(monthly(30, 180), {"as_of": 200}, (None, None), (None, None), id="open"),
+        pytest.param(
+            monthly(30, 240),
+            {"withdrawn": 215},
+            (True, 180),
+            (True, 180),
+            id="done before withdrawal",
+        ),
+        pytest.param(
+            monthly(30, 240), {"withdrawn": 200}, (False, None), (False, None), id="withdrawn"
+        ),
+    ],
+)
+def test_sustained_response_after_response(
+    counts: list[tuple[int, int]],
+    patient: dict[str, Any],
+    free: tuple[bool | None, int | None],
+    after: tuple[bool | None, int | None],
+) -> None:
+    results = evaluate_endpoints(
+        build_endpoint_specs(IWG, [SUSTAINED, SUSTAINED_AFTER]), course(counts, **patient)
+    )
+    assert (results["sustained"].met, results["sustained"].value) == free
+    assert (results["after"].met, results["after"].value) == after
+
+
+def test_sustained_response_after_response_detail() -> None:
+    result = evaluate(SUSTAINED_AFTER, course(monthly(30, 210)))
+    assert result.detail == (
+        "confirmed R or better under the protocol response criteria: R: PLT 40 on 2025-01-31 "
+        "≥ 30 and ≥ 2× baseline 12 (=24); no bleeding; no rescue in prior 28 days; confirmed by "
+        "PLT 40 on 2025-03-02; then maintained R or better from PLT 40 on 2025-01-31 to PLT 40 "
+        "on 2025-07-30: 180 days ≥ 180, 7 counts all qualifying; R: PLT 40 on 2025-01-31 > 30; "
+        "no bleeding; no rescue in prior 0 days; no bleeding or rescue during the run"
+    )
+    ended = evaluate(SUSTAINED_AFTER, course([(30, 40), (38, 40), (60, 20), *monthly(90, 270)]))
+    assert ended.detail == (
+        "no sustained response by 2026-01-01; response from PLT 40 on 2025-01-31 confirmed by "
+        "PLT 40 on 2025-02-08: R or better held 8 days from PLT 40 on 2025-01-31 to PLT 40 on "
+        "2025-02-08, ended by NR: PLT 20 on 2025-03-02 meets no level (R needs > 30); no "
+        "bleeding; no rescue in prior 0 days (needs ≥ 180 days from the response's first count)"
+    )
+    never = evaluate(SUSTAINED_AFTER, course([(30, 40), (37, 40)], baseline=20, as_of=100))
+    assert never.detail == (
+        "no sustained response as of 2025-04-11; no confirmed R or better under the protocol "
+        "response criteria (needs a second qualifying count more than 7 days later); last "
+        "assessment R: PLT 40 on 2025-02-07 ≥ 30 and ≥ 2× baseline 20 (=40); no bleeding; no "
+        "rescue in prior 28 days; PLT 40 on 2025-01-31 qualified but is not confirmed"
+    )
+    assert evaluate(SUSTAINED_AFTER, course([])).detail == (
+        "no sustained response by 2026-01-01; no confirmed R or better under the protocol "
+        "response criteria (needs a second qualifying count more than 7 days later); no "
+        "assessment after day 1"
+    )
+
+
 # --- Continuous values -------------------------------------------------------------------------
 
 
@@ -638,7 +916,15 @@ def test_peak_value_within_horizon() -> None:
         ([(170, 95), (183, 101)], {}, Decimal(101), "HGB 101 on 2025-07-03"),
         ([(100, 95)], {}, None, "no assessment in window 2025-06-16 to 2025-07-14: no value"),
         ([(170, 95)], {"as_of": 175}, None, "window 2025-06-16 to 2025-07-14 still open"),
-        ([(170, 95)], {"withdrawn": 172}, None, "withdrawn on 2025-06-22 before 2025-06-30"),
+        ([(170, 95)], {"withdrawn": 172}, Decimal(95), "HGB 95 on 2025-06-20"),
+        ([(170, 95), (180, 101)], {"withdrawn": 172}, Decimal(95), "HGB 95 on 2025-06-20"),
+        (
+            [(175, 95)],
+            {"withdrawn": 172},
+            None,
+            "withdrawn on 2025-06-22 with no assessment in window 2025-06-16 to 2025-07-14 by "
+            "then: no value",
+        ),
     ],
 )
 def test_value_at_time_point(
@@ -717,6 +1003,24 @@ def test_haemoglobin_response_missing_or_open_window() -> None:
     assert (still_open.met, still_open.value) == (None, None)
 
 
+@pytest.mark.parametrize(
+    ("hb", "withdrawn", "expected"),
+    [
+        pytest.param([(-1, 70), (170, 125)], 172, (True, "CR"), id="value before withdrawal"),
+        pytest.param([(-1, 70), (172, 125)], 172, (True, "CR"), id="value on withdrawal day"),
+        pytest.param(
+            [(-1, 70), (170, 95), (180, 125)], 172, (True, "PR"), id="later value ignored"
+        ),
+        pytest.param([(-1, 70), (180, 125)], 172, (False, "NR"), id="no value before withdrawal"),
+    ],
+)
+def test_haemoglobin_response_after_withdrawal(
+    hb: list[tuple[int, int]], withdrawn: int, expected: tuple[bool, str]
+) -> None:
+    result = evaluate(HB_RESPONSE, course(hb=hb, withdrawn=withdrawn), AIHA)
+    assert (result.met, result.value) == expected
+
+
 def test_haemoglobin_endpoint_in_an_itp_protocol_overrides_the_levels() -> None:
     endpoint = {
         **HB_RESPONSE,
@@ -759,6 +1063,32 @@ def test_haemoglobin_endpoint_in_an_itp_protocol_overrides_the_levels() -> None:
         ("ESSDAI", {"absolute_drop": 3}, [(-3, "12")], {"as_of": 80}, None, None),
         ("ESSDAI", {"absolute_drop": 3}, [(84, "8")], {}, None, None),  # no baseline
         ("ESSDAI", {"absolute_drop": 3}, [(-3, "12"), (84, "8")], {"withdrawn": 60}, False, None),
+        (
+            "ESSDAI",
+            {"absolute_drop": 3},
+            [(-3, "12"), (80, "8")],
+            {"withdrawn": 82},
+            True,
+            Decimal(-4),
+        ),
+        (
+            "ESSDAI",
+            {"absolute_drop": 3},
+            [(-3, "12"), (82, "8")],
+            {"withdrawn": 82},
+            True,
+            Decimal(-4),
+        ),
+        (
+            "ESSDAI",
+            {"absolute_drop": 3},
+            [(-3, "12"), (80, "11"), (84, "5")],
+            {"withdrawn": 82},
+            False,
+            Decimal(-1),
+        ),
+        ("ESSDAI", None, [(-3, "12"), (80, "8")], {"withdrawn": 82}, None, Decimal(-4)),
+        ("ESSDAI", None, [(-3, "12"), (84, "8")], {"withdrawn": 82}, None, None),
     ],
 )
 def test_score_change(
@@ -798,7 +1128,8 @@ def test_withdrawal_ignores_later_data_and_censors_time_to_event() -> None:
     results = evaluate_endpoints(specs, course(RESPONDER, withdrawn=20))
     assert results["response"].met is False
     assert results["response"].detail == (
-        "withdrawn on 2025-01-21 before 2025-07-14: counted as non-responder; "
+        "withdrawn on 2025-01-21 with no confirmed R or better by then (window ends 2025-07-14): "
+        "counted as non-responder; last assessment PLT 64 on 2025-01-15; "
         "PLT 64 on 2025-01-15 qualified but is not confirmed"
     )
     assert (results["ttr"].value, results["ttr"].event) == (14, False)
@@ -850,6 +1181,27 @@ def test_parsed_spec_is_typed_and_merged() -> None:
     assert parsed.name == "ttr"
 
 
+def test_after_response_uses_the_protocol_criteria_not_the_endpoints() -> None:
+    (parsed,) = build_endpoint_specs(IWG, [SUSTAINED_AFTER])
+    assert parsed.after_response is not None
+    assert parsed.after_response.level == "R"
+    protocol_r = parsed.after_response.criteria.levels[1]
+    assert (protocol_r.platelets, protocol_r.fold_of_baseline) == (
+        Threshold(">=", Decimal(30)),
+        Threshold(">=", Decimal(2)),
+    )
+    endpoint_r = parsed.criteria.levels[1]
+    assert (endpoint_r.platelets, endpoint_r.fold_of_baseline) == (
+        Threshold(">", Decimal(30)),
+        None,
+    )
+    assert parsed.after_response.criteria.rescue is not None
+    assert parsed.after_response.criteria.rescue.lookback_days == 28
+    assert parsed.confirmed_by is ConfirmedBy.WINDOW_END
+    (ongoing,) = build_endpoint_specs(IWG, [R_AT_6M_ONGOING])
+    assert ongoing.confirmed_by is ConfirmedBy.ASSESSMENT
+
+
 def test_bleeding_null_in_an_endpoint_removes_the_rule() -> None:
     endpoint = with_criteria(BEST_R, bleeding=None)
     patient = course(RESPONDER, bleeding=[(14, 2), (22, 2)])
@@ -895,6 +1247,16 @@ def bad_endpoint(**changes: Any) -> list[dict[str, Any]]:
         ({"kind": "score_change", "score": "ESSPRI", "mcii": {"relative_drop": 15}},
          "mcii.relative_drop"),
         ({"kind": "score_change", "score": "ESSPRI", "mcii": {}}, "mcii"),
+        ({"confirmed_by": "visit"}, "confirmed_by"),
+        ({"kind": "best_response", "confirmed_by": "assessment"}, "confirmed_by"),
+        ({"after_response": {"level": "R"}}, "after_response"),  # not a sustained_response
+        ({**SUSTAINED, "after_response": "R"}, "after_response"),
+        ({**SUSTAINED, "after_response": {"levle": "R"}}, "after_response.levle"),
+        ({**SUSTAINED, "after_response": {}}, "after_response.level"),
+        ({**SUSTAINED, "after_response": {"level": "PR"}}, "after_response.level"),
+        # the level must be the protocol's: the endpoint's own criteria do not count
+        ({**SUSTAINED, "criteria": {"levels": {"PR": {"platelets": {"op": ">", "value": 30}}}},
+          "level": "PR", "after_response": {"level": "PR"}}, "after_response.level"),
     ],
 )  # fmt: skip
 def test_endpoint_key_errors(changes: dict[str, Any], field: str) -> None:
