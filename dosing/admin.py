@@ -1,24 +1,15 @@
 from django.contrib import admin
 
 from dosing.models import DoseAdjustment, DosePlan, DoseRecord, TaperWeek, TitrationDecision
-from dosing.services.adjustments import dose_adjustment_create, dose_adjustment_update
-from dosing.services.records import dose_record_create, dose_record_update
-from ecrf.admin_base import ScopedAdmin
-from findings.admin_support import ServiceBackedAdmin
+from dosing.services.adjustments import DOSE_ADJUSTMENT_WRITES
+from dosing.services.records import DOSE_RECORD_FIELDS, DOSE_RECORD_WRITES
+from ecrf.admin_base import PatientRecordAdmin, ReadOnlyInline, ScopedAdmin
 
 
-class TaperWeekInline(admin.TabularInline):
+class TaperWeekInline(ReadOnlyInline):
     model = TaperWeek
     fields = ["week", "daily_mg"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DosePlan)
@@ -35,39 +26,24 @@ class DosePlanAdmin(ScopedAdmin):
 
 
 @admin.register(DoseRecord)
-class DoseRecordAdmin(ServiceBackedAdmin):
+class DoseRecordAdmin(PatientRecordAdmin):
     list_display = ["patient", "drug", "start_date", "end_date", "dose_mg", "frequency", "given"]
     list_filter = ["drug", "given", "frequency", "is_voided", "patient__study"]
     search_fields = ["patient__subject_id", "drug"]
     exclude = ["regimen"]
-    service_fields = (
-        "patient",
-        "drug",
-        "start_date",
-        "end_date",
-        "dose_mg",
-        "frequency",
-        "given",
-        "note",
-    )
+    writes = DOSE_RECORD_WRITES
+    service_fields = ("patient", "drug", *DOSE_RECORD_FIELDS)
     derived_readonly = ("daily_mg",)
     fixed_after_creation = ("patient", "drug")
 
-    def create_record(self, actor, values):
-        return dose_record_create(actor=actor, **values)
-
-    def update_record(self, actor, record, changes, *, reason, version):
-        return dose_record_update(
-            actor=actor, record=record, changes=changes, reason=reason, expected_version=version
-        )
-
 
 @admin.register(DoseAdjustment)
-class DoseAdjustmentAdmin(ServiceBackedAdmin):
+class DoseAdjustmentAdmin(PatientRecordAdmin):
     list_display = ["patient", "drug", "effective_date", "previous_daily_mg", "new_daily_mg"]
     list_filter = ["drug", "reason_code", "is_voided", "patient__study"]
     search_fields = ["patient__subject_id", "drug"]
     exclude = ["regimen", "closed_record", "opened_record", "previous_daily_mg"]
+    writes = DOSE_ADJUSTMENT_WRITES
     service_fields = (
         "patient",
         "drug",
@@ -76,17 +52,11 @@ class DoseAdjustmentAdmin(ServiceBackedAdmin):
         "reason_code",
         "comment",
         "trough_result",
-        "adverse_event_id",
+        "adverse_event",
     )
+    field_aliases = {"adverse_event_id": "adverse_event"}
+    raw_id_fields = ["adverse_event"]  # an id, as the API takes it
     fixed_after_creation = ("patient", "drug", "effective_date", "new_daily_mg")
-
-    def create_record(self, actor, values):
-        return dose_adjustment_create(actor=actor, **values)
-
-    def update_record(self, actor, record, changes, *, reason, version):
-        return dose_adjustment_update(
-            actor=actor, adjustment=record, changes=changes, reason=reason, expected_version=version
-        )
 
 
 @admin.register(TitrationDecision)

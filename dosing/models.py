@@ -138,8 +138,9 @@ class DoseAdjustment(ClinicalRecord):
     trough_result = models.ForeignKey(
         "labs.LabResult", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    # The safety app has no adverse-event model yet: the id is kept as a plain number.
-    adverse_event_id = models.PositiveIntegerField(null=True, blank=True)
+    adverse_event = models.ForeignKey(
+        "safety.AdverseEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     closed_record = models.ForeignKey(
         DoseRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

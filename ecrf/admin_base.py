@@ -4,14 +4,28 @@ Every change made in the admin asks for a reason and records the acting user; a 
 (someone else saved the record meanwhile) is refused instead of overwriting their change.
 Clinical records cannot be deleted here; study design is read-only (it changes through
 protocol files, which keep every version).
+
+Records with services (`ServiceBackedAdmin`, `PatientRecordAdmin`) are written through the
+same service functions as the API (`ecrf.record_writes.RecordWrites`): the form runs the write
+once inside a savepoint that is rolled back, so every rule the service enforces shows as a
+form error on its field (`add_service_errors`); `save_model` then runs it for real.
 """
 
 from __future__ import annotations
 
 from django import forms
+from django.contrib import admin
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
+from domain.errors import DomainError
 from ecrf.access import Action, grants_for, is_unrestricted, scope_queryset, study_ids_for
+from ecrf.exceptions import ServiceError
+from ecrf.models import ClinicalRecord
+from ecrf.record_writes import RecordWrites
+from patients.models import Patient
 
 
 class AuditedAdminForm(forms.ModelForm):
@@ -120,3 +134,171 @@ class AuditedRecordAdmin(ScopedAdmin):
             else:
                 ids |= grant.site_ids
         return ids
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown with their parent record; written elsewhere (their own page or a service)."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Writes through services ---------------------------------------------------------------------
+
+RefusedWrite = ServiceError | DomainError | DjangoValidationError
+
+
+def add_service_errors(form: forms.Form, error: RefusedWrite, aliases: dict | None = None) -> None:
+    """Puts each error of a refused write on the form field it names: a dotted path by the form
+    field `a__b` or by its first part, through `aliases` (service name → form field) where the
+    form names a value differently; anything else is a form-wide error prefixed with its path."""
+    for path, message in _errors_of(error):
+        field = _form_field(form, path, aliases or {})
+        if field is not None:
+            form.add_error(field, message)
+        else:
+            form.add_error(None, f"{path}: {message}" if path else message)
+
+
+def _errors_of(error: RefusedWrite) -> list[tuple[str | None, str]]:
+    if isinstance(error, ServiceError):
+        return [(item.get("field"), item["message"]) for item in error.errors]
+    if isinstance(error, DomainError):
+        return [(error.field, error.message)]
+    details = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+    return [
+        (None if name == NON_FIELD_ERRORS else name, message)
+        for name, messages in details.items()
+        for message in messages
+    ]
+
+
+def _form_field(form: forms.Form, path: str | None, aliases: dict) -> str | None:
+    if not path:
+        return None
+    for name in (path.replace(".", "__"), path.split(".")[0]):
+        name = aliases.get(name, name)
+        if name in form.fields:
+            return name
+    return None
+
+
+class _DryRunDone(Exception):
+    """Raised to roll back the validating run of a service."""
+
+
+class ServiceBackedAdmin(AuditedRecordAdmin):
+    """Editable records whose creates and updates go through `writes`, the API's services.
+
+    `service_fields` are the form fields handed to the services (on an update, the changed
+    ones); `derived_readonly` are computed by the services; `fixed_after_creation` cannot be
+    changed once stored; `field_aliases` map a service's field name to the form's.
+    Foreign keys offer only what the user may enter data for: live patients, and records of
+    those patients (visits, lab results, adverse events, ...).
+    """
+
+    writes: RecordWrites
+    service_fields: tuple[str, ...] = ()
+    derived_readonly: tuple[str, ...] = ()
+    fixed_after_creation: tuple[str, ...] = ()
+    field_aliases: dict[str, str] = {}
+
+    def create_record(self, actor, values: dict):
+        return self.writes.create_record(actor, **values)
+
+    def update_record(self, actor, record, changes: dict, *, reason, version):
+        return self.writes.update_record(actor, record, changes, reason=reason, version=version)
+
+    def get_readonly_fields(self, request, obj=None):
+        audit = ["version"]
+        if issubclass(self.model, ClinicalRecord):
+            audit = ["is_voided", "voided_at", "voided_by", "void_reason", *audit]
+        fields = [*self.derived_readonly, *audit]
+        if obj is not None:
+            fields += list(self.fixed_after_creation)
+        return fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is None:
+            return field
+        model = db_field.related_model
+        if model is Patient:
+            field.queryset = scope_queryset(
+                field.queryset.filter(is_voided=False), request.user, Action.ENTER_DATA
+            )
+        elif any(f.name == "patient" for f in model._meta.fields):
+            field.queryset = scope_queryset(
+                field.queryset.select_related("patient"),
+                request.user,
+                Action.ENTER_DATA,
+                study_field="patient__study",
+                site_field="patient__site",
+            )
+        return field
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        base = super().get_form(request, obj, change=change, **kwargs)
+        admin = self
+
+        class ServiceValidatedForm(base):
+            def clean(self):
+                cleaned = super().clean()
+                if not self.errors:  # the services need every field to be valid first
+                    admin.validate_by_dry_run(request, self)
+                return cleaned
+
+        return ServiceValidatedForm
+
+    def write(self, request, form):
+        data = form.cleaned_data  # fields fixed after creation are not in the change form
+        values = {name: data[name] for name in self.service_fields if name in data}
+        if form.instance.pk is None:
+            return self.create_record(request.user, values)
+        changes = {name: value for name, value in values.items() if name in form.changed_data}
+        stored = type(form.instance)._default_manager.get(pk=form.instance.pk)
+        return self.update_record(
+            request.user,
+            stored,
+            changes,
+            reason=data.get("reason_for_change"),
+            version=data.get("expected_version"),
+        )
+
+    def validate_by_dry_run(self, request, form) -> None:
+        try:
+            with transaction.atomic():
+                self.write(request, form)
+                raise _DryRunDone
+        except _DryRunDone:
+            return
+        except (ServiceError, DomainError, DjangoValidationError) as error:
+            add_service_errors(form, error, self.field_aliases)
+
+    def save_model(self, request, obj, form, change):
+        saved = self.write(request, form)
+        # The admin goes on with `obj` (redirects, log entry): make it the stored record.
+        obj.pk = saved.pk
+        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if not k.startswith("_")})
+
+    def save_related(self, request, form, formsets, change):
+        """The services saved everything (these records have no many-to-many fields)."""
+
+
+class PatientRecordAdmin(ServiceBackedAdmin):
+    """A patient's clinical records (one patient each), written through their services."""
+
+    study_field = "patient__study"
+    site_field = "patient__site"
+    list_select_related = ["patient"]
+    search_fields = ["patient__subject_id"]
+    fixed_after_creation: tuple[str, ...] = ("patient",)

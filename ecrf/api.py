@@ -1,8 +1,19 @@
-"""API building blocks shared by every app: audited view-sets, the history endpoint."""
+"""API building blocks shared by every app.
+
+- `ScopedReadMixin`: lists and details scoped to the user's studies and sites; the history.
+- `AuditedRecordViewSet`: versioned updates (reason + version or If-Match), voids instead of
+  deletes, the version as ETag on every single-record answer.
+- `PatientRecordViewSet`: a patient's clinical records, every write through the services a
+  `RecordWrites` names; `PatientRecordSerializer`, `patient_field`, `visit_field`,
+  `ChangeFieldsMixin` (and `RecordAtVisitCreateSerializer` / `RecordAtVisitUpdateSerializer` for
+  records taken at a visit) for its serializers.
+- `record_schema`: the OpenAPI of an audited view-set's writes, from its serializer attributes.
+"""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.db import models
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -11,6 +22,16 @@ from rest_framework.response import Response
 from ecrf.access import Action, can, scope_queryset
 from ecrf.audit import history_entries, update_audited, void_audited
 from ecrf.exceptions import InvalidInput, PermissionRefused
+from ecrf.record_writes import RecordWrites
+from patients.selectors import patient_named_in_request, referenced_record
+from visits.models import Visit
+
+# A record's audit state in answers: a patient's clinical records show when they were voided;
+# patients, lab results and adverse events show the same without `voided_at`.
+AUDIT_FIELDS = ["version", "is_voided", "voided_at", "void_reason", "created_at", "updated_at"]
+AUDIT_FIELDS_WITHOUT_VOID_TIME = ["version", "is_voided", "void_reason", "created_at", "updated_at"]
+SINGLE_RECORD_ACTIONS = frozenset({"retrieve", "create", "update", "partial_update", "destroy"})
+REASON_PARAMETER = OpenApiParameter("reason", str, description="Alternative to the body field")
 
 
 class HistoryChangeSerializer(serializers.Serializer):
@@ -38,6 +59,15 @@ class ChangeReasonSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, help_text="The version you read.")
 
 
+class ChangeFieldsMixin(serializers.Serializer):
+    """What every update carries besides the changed values: why, and which version was read."""
+
+    reason = serializers.CharField(write_only=True, help_text="Why the value changes (audited).")
+    version = serializers.IntegerField(
+        write_only=True, required=False, help_text="The version you read (or send If-Match)."
+    )
+
+
 def expected_version(request: Request, body_version) -> int | None:
     """The version the client read: `version` in the body, or an If-Match header."""
     header = request.headers.get("If-Match")
@@ -50,6 +80,31 @@ def expected_version(request: Request, body_version) -> int | None:
                 "If-Match must carry the record's version.", field="version"
             ) from exc
     return body_version
+
+
+def void_request(request: Request) -> tuple[str | None, int | None]:
+    """The reason and the version read of a void (DELETE): in the body or the query string."""
+    body = request.data if isinstance(request.data, dict) else {}
+    reason = body.get("reason") or request.query_params.get("reason")
+    version = expected_version(request, body.get("version") or request.query_params.get("version"))
+    return reason, version
+
+
+class VersionETagMixin:
+    """Every single-record answer (detail, create, update, void) carries the record's version as
+    ETag, for the client to echo in If-Match (`expected_version` reads `"3"`, `W/"3"` or 3)."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        data = getattr(response, "data", None)
+        if (
+            getattr(self, "action", None) in SINGLE_RECORD_ACTIONS
+            and 200 <= response.status_code < 300
+            and isinstance(data, dict)
+            and isinstance(data.get("version"), int)
+        ):
+            response["ETag"] = f'"{data["version"]}"'
+        return response
 
 
 class ScopedReadMixin:
@@ -102,15 +157,27 @@ class ScopedReadMixin:
         return self.get_paginated_response(data) if page is not None else Response(data)
 
 
-class AuditedRecordViewSet(ScopedReadMixin, viewsets.ModelViewSet):
+class AuditedRecordViewSet(VersionETagMixin, ScopedReadMixin, viewsets.ModelViewSet):
     """A site-bound clinical resource: scoped reads, audited updates, voids instead of deletes.
 
-    Subclasses implement `create_record(serializer)`; updates go through `update_audited` with the
-    reason and version from the request, deletions void the record.
+    Subclasses implement `create_record(serializer)`; updates and voids go through the services
+    `writes` names, else through `update_audited` / `void_audited`, with the reason and version
+    from the request. Requests are read with `create_serializer_class` and
+    `update_serializer_class` where set; answers are `output_serializer_class`.
     """
 
     http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
     output_serializer_class: type[serializers.Serializer] | None = None
+    create_serializer_class: type[serializers.Serializer] | None = None
+    update_serializer_class: type[serializers.Serializer] | None = None
+    writes: RecordWrites | None = None
+
+    def get_serializer_class(self):
+        if self.action == "create" and self.create_serializer_class is not None:
+            return self.create_serializer_class
+        if self.action in ("update", "partial_update") and self.update_serializer_class:
+            return self.update_serializer_class
+        return self.output_serializer_class or super().get_serializer_class()
 
     def get_output_serializer(self, instance):
         cls = self.output_serializer_class or self.get_serializer_class()
@@ -138,26 +205,110 @@ class AuditedRecordViewSet(ScopedReadMixin, viewsets.ModelViewSet):
         return Response(self.get_output_serializer(updated).data)
 
     def update_record(self, instance, changes: dict, *, reason, version):
+        user = self.request.user
+        if self.writes is not None:
+            return self.writes.update_record(
+                user, instance, changes, reason=reason, version=version
+            )
         return update_audited(
-            instance,
-            changes=changes,
-            actor=self.request.user,
-            reason=reason,
-            expected_version=version,
+            instance, changes=changes, actor=user, reason=reason, expected_version=version
         )
 
-    @extend_schema(
-        request=ChangeReasonSerializer,
-        parameters=[OpenApiParameter("reason", str, description="Alternative to the body field")],
-    )
+    @extend_schema(request=ChangeReasonSerializer, parameters=[REASON_PARAMETER])
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         """Voids the record (never a hard delete): it stays, flagged, in the audit trail."""
         instance = self.get_object()
         self.require(Action.VOID, instance)
-        body = request.data if isinstance(request.data, dict) else {}
-        reason = body.get("reason") or request.query_params.get("reason")
-        version = expected_version(
-            request, body.get("version") or request.query_params.get("version")
-        )
-        voided = void_audited(instance, actor=request.user, reason=reason, expected_version=version)
+        reason, version = void_request(request)
+        voided = self.void_record(instance, reason=reason, version=version)
         return Response(self.get_output_serializer(voided).data, status=status.HTTP_200_OK)
+
+    def void_record(self, instance, *, reason, version):
+        user = self.request.user
+        if self.writes is not None and self.writes.void is not None:
+            return self.writes.void_record(user, instance, reason=reason, version=version)
+        return void_audited(instance, actor=user, reason=reason, expected_version=version)
+
+
+def record_schema(viewset: type[AuditedRecordViewSet]) -> type[AuditedRecordViewSet]:
+    """Class decorator: the OpenAPI of each write of an audited view-set, read from its
+    `create_serializer_class` and `update_serializer_class` (requests) and its
+    `output_serializer_class` (answers)."""
+    output = viewset.output_serializer_class
+    writes = {
+        "destroy": extend_schema(
+            request=ChangeReasonSerializer, responses=output, parameters=[REASON_PARAMETER]
+        )
+    }
+    if viewset.create_serializer_class is not None:
+        writes["create"] = extend_schema(
+            request=viewset.create_serializer_class, responses={201: output}
+        )
+    if viewset.update_serializer_class is not None:
+        update = extend_schema(request=viewset.update_serializer_class, responses=output)
+        writes["update"] = writes["partial_update"] = update
+    return extend_schema_view(**writes)(viewset)
+
+
+# --- A patient's clinical records ----------------------------------------------------------------
+
+
+class PatientRecordViewSet(AuditedRecordViewSet):
+    """Records of one patient each; list with `?patient=<id>`; every write through `writes`.
+
+    A create names the patient by id: one the user may not see is a 400 naming `patient`. Ids of
+    the patient's other records (`references`: request field → model) become those records, or
+    placeholders the service refuses as "not of this patient".
+    """
+
+    study_field = "patient__study"
+    site_field = "patient__site"
+    filterset_fields = ["patient", "is_voided"]
+    references: dict[str, type[models.Model]] = {"visit": Visit}
+
+    def create_record(self, serializer):
+        data = dict(serializer.validated_data)
+        patient = patient_named_in_request(self.request.user, data.pop("patient"))
+        values = self.with_referenced_records(data)
+        return self.writes.create_record(self.request.user, patient=patient, **values)
+
+    def update_record(self, instance, changes: dict, *, reason, version):
+        changes = self.with_referenced_records(changes)
+        return super().update_record(instance, changes, reason=reason, version=version)
+
+    def with_referenced_records(self, data: dict) -> dict:
+        return {
+            name: referenced_record(self.references[name], value)
+            if name in self.references
+            else value
+            for name, value in data.items()
+        }
+
+
+class PatientRecordSerializer(serializers.ModelSerializer):
+    """Output base: the record with its patient's subject id and its audit fields."""
+
+    subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
+
+
+def patient_field() -> serializers.IntegerField:
+    return serializers.IntegerField(help_text="Patient id (see GET /api/patients/).")
+
+
+def visit_field() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        required=False, allow_null=True, help_text="Visit id of this patient (optional)."
+    )
+
+
+# Request bodies of a record that may be taken at a visit. (Comments, not docstrings: the schema
+# would show a docstring as the description of every serializer built on these.)
+class RecordAtVisitCreateSerializer(serializers.ModelSerializer):
+    # The patient's id and the visit's (optional), besides the record's own `Meta.fields`.
+    patient = patient_field()
+    visit = visit_field()
+
+
+class RecordAtVisitUpdateSerializer(ChangeFieldsMixin, serializers.ModelSerializer):
+    # The changes, `reason` and `version`; the visit by id.
+    visit = visit_field()

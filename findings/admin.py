@@ -1,7 +1,6 @@
 from django.contrib import admin
 
-from domain.scores import ESSDAI_DOMAINS
-from findings.admin_support import ServiceBackedAdmin
+from ecrf.admin_base import PatientRecordAdmin
 from findings.models import (
     BleedingAssessment,
     EcogAssessment,
@@ -10,130 +9,67 @@ from findings.models import (
     RescueTherapy,
     VitalSigns,
 )
-from findings.services.bleeding import bleeding_assessment_create, bleeding_assessment_update
-from findings.services.ecog import ecog_assessment_create, ecog_assessment_update
-from findings.services.rescue import rescue_therapy_create, rescue_therapy_update
+from findings.services.bleeding import BLEEDING_ASSESSMENT_FIELDS, BLEEDING_ASSESSMENT_WRITES
+from findings.services.ecog import ECOG_ASSESSMENT_FIELDS, ECOG_ASSESSMENT_WRITES
+from findings.services.rescue import RESCUE_THERAPY_FIELDS, RESCUE_THERAPY_WRITES
 from findings.services.scores import (
-    essdai_assessment_create,
-    essdai_assessment_update,
-    esspri_assessment_create,
-    esspri_assessment_update,
+    ESSDAI_ASSESSMENT_FIELDS,
+    ESSDAI_ASSESSMENT_WRITES,
+    ESSPRI_ASSESSMENT_FIELDS,
+    ESSPRI_ASSESSMENT_WRITES,
+    ESSPRI_ITEMS,
 )
-from findings.services.vitals import MEASUREMENTS, vital_signs_create, vital_signs_update
+from findings.services.vitals import MEASUREMENTS, VITAL_SIGNS_FIELDS, VITAL_SIGNS_WRITES
 
 
 @admin.register(BleedingAssessment)
-class BleedingAssessmentAdmin(ServiceBackedAdmin):
+class BleedingAssessmentAdmin(PatientRecordAdmin):
     list_display = ["patient", "assessed_at", "who_grade", "smog", "is_voided"]
     list_filter = ["who_grade", "is_voided", "patient__study"]
     date_hierarchy = "assessed_at"
-    service_fields = (
-        "patient",
-        "visit",
-        "assessed_at",
-        "who_grade",
-        "itp_bat_skin",
-        "itp_bat_mucosal",
-        "itp_bat_organ",
-        "notes",
-    )
+    writes = BLEEDING_ASSESSMENT_WRITES
+    service_fields = ("patient", *BLEEDING_ASSESSMENT_FIELDS)
     derived_readonly = ("smog",)
-
-    def create_record(self, actor, values):
-        return bleeding_assessment_create(actor=actor, **values)
-
-    def update_record(self, actor, record, changes, *, reason, version):
-        return bleeding_assessment_update(
-            actor=actor,
-            assessment=record,
-            changes=changes,
-            reason=reason,
-            expected_version=version,
-        )
 
 
 @admin.register(RescueTherapy)
-class RescueTherapyAdmin(ServiceBackedAdmin):
+class RescueTherapyAdmin(PatientRecordAdmin):
     list_display = ["patient", "therapy", "kind", "itp_directed", "started_at", "stopped_at"]
     list_filter = ["kind", "itp_directed", "is_voided", "patient__study"]
     search_fields = ["patient__subject_id", "therapy"]
-    service_fields = (
-        "patient",
-        "started_at",
-        "stopped_at",
-        "therapy",
-        "itp_directed",
-        "kind",
-        "indication",
-    )
-
-    def create_record(self, actor, values):
-        return rescue_therapy_create(actor=actor, **values)
-
-    def update_record(self, actor, record, changes, *, reason, version):
-        return rescue_therapy_update(
-            actor=actor, therapy=record, changes=changes, reason=reason, expected_version=version
-        )
+    writes = RESCUE_THERAPY_WRITES
+    service_fields = ("patient", *RESCUE_THERAPY_FIELDS)
 
 
 @admin.register(EcogAssessment)
-class EcogAssessmentAdmin(ServiceBackedAdmin):
+class EcogAssessmentAdmin(PatientRecordAdmin):
     list_display = ["patient", "assessed_on", "score", "is_voided"]
     list_filter = ["score", "is_voided", "patient__study"]
-    service_fields = ("patient", "visit", "assessed_on", "score")
-
-    def create_record(self, actor, values):
-        return ecog_assessment_create(actor=actor, **values)
-
-    def update_record(self, actor, record, changes, *, reason, version):
-        return ecog_assessment_update(
-            actor=actor, assessment=record, changes=changes, reason=reason, expected_version=version
-        )
+    writes = ECOG_ASSESSMENT_WRITES
+    service_fields = ("patient", *ECOG_ASSESSMENT_FIELDS)
 
 
 @admin.register(VitalSigns)
-class VitalSignsAdmin(ServiceBackedAdmin):
+class VitalSignsAdmin(PatientRecordAdmin):
     list_display = ["patient", "measured_on", *MEASUREMENTS]
     list_filter = ["is_voided", "patient__study"]
-    service_fields = ("patient", "visit", "measured_on", *MEASUREMENTS)
-
-    def create_record(self, actor, values):
-        return vital_signs_create(actor=actor, **values)
-
-    def update_record(self, actor, record, changes, *, reason, version):
-        return vital_signs_update(
-            actor=actor, vitals=record, changes=changes, reason=reason, expected_version=version
-        )
+    writes = VITAL_SIGNS_WRITES
+    service_fields = ("patient", *VITAL_SIGNS_FIELDS)
 
 
 @admin.register(EssdaiAssessment)
-class EssdaiAssessmentAdmin(ServiceBackedAdmin):
+class EssdaiAssessmentAdmin(PatientRecordAdmin):
     list_display = ["patient", "assessed_on", "total", "activity", "is_voided"]
     list_filter = ["activity", "is_voided", "patient__study"]
-    service_fields = ("patient", "visit", "assessed_on", *ESSDAI_DOMAINS)
+    writes = ESSDAI_ASSESSMENT_WRITES
+    service_fields = ("patient", *ESSDAI_ASSESSMENT_FIELDS)
     derived_readonly = ("total", "activity")
-
-    def create_record(self, actor, values):
-        fixed = {name: values.pop(name, None) for name in ("patient", "visit", "assessed_on")}
-        return essdai_assessment_create(actor=actor, levels=values, **fixed)
-
-    def update_record(self, actor, record, changes, *, reason, version):
-        return essdai_assessment_update(
-            actor=actor, assessment=record, changes=changes, reason=reason, expected_version=version
-        )
 
 
 @admin.register(EsspriAssessment)
-class EsspriAssessmentAdmin(ServiceBackedAdmin):
-    list_display = ["patient", "assessed_on", "dryness", "fatigue", "pain", "score"]
+class EsspriAssessmentAdmin(PatientRecordAdmin):
+    list_display = ["patient", "assessed_on", *ESSPRI_ITEMS, "score"]
     list_filter = ["is_voided", "patient__study"]
-    service_fields = ("patient", "visit", "assessed_on", "dryness", "fatigue", "pain")
+    writes = ESSPRI_ASSESSMENT_WRITES
+    service_fields = ("patient", *ESSPRI_ASSESSMENT_FIELDS)
     derived_readonly = ("score",)
-
-    def create_record(self, actor, values):
-        return esspri_assessment_create(actor=actor, **values)
-
-    def update_record(self, actor, record, changes, *, reason, version):
-        return esspri_assessment_update(
-            actor=actor, assessment=record, changes=changes, reason=reason, expected_version=version
-        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import models
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -10,16 +9,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ecrf.access import Action, can
-from ecrf.api import AuditedRecordViewSet, ChangeReasonSerializer, expected_version
+from ecrf.api import (
+    AUDIT_FIELDS_WITHOUT_VOID_TIME,
+    AuditedRecordViewSet,
+    PatientRecordViewSet,
+    record_schema,
+)
 from ecrf.exceptions import InvalidInput
 from labs import bulk, services
-from labs.api_fields import CollectionTimeField, PlainDecimalField
-from labs.etag import VersionETagMixin
+from labs.api_fields import CollectionTimeField, PlainDecimalField, PlainDecimalModelSerializer
 from labs.models import DEFAULT_LABORATORY, LabResult, ReferenceRange
-from labs.selectors import lab_results_queryset, reference_ranges_queryset, visible_patients
+from labs.selectors import lab_results_queryset, reference_ranges_queryset
 from trials.models import Site
 from trials.selectors import visible_study
-from visits.models import Visit
 
 
 class LabCtcaeSuggestionSerializer(serializers.Serializer):
@@ -31,11 +33,7 @@ class LabCtcaeSuggestionSerializer(serializers.Serializer):
     basis = serializers.CharField()
 
 
-class LabResultSerializer(serializers.ModelSerializer):
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.DecimalField: PlainDecimalField,
-    }
+class LabResultSerializer(PlainDecimalModelSerializer):
     subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
     visit_code = serializers.CharField(source="visit.code", read_only=True, default=None)
     ctcae = serializers.SerializerMethodField(
@@ -69,11 +67,7 @@ class LabResultSerializer(serializers.ModelSerializer):
             "ctcae_note",
             "baseline_result",
             "source_accession",
-            "version",
-            "is_voided",
-            "void_reason",
-            "created_at",
-            "updated_at",
+            *AUDIT_FIELDS_WITHOUT_VOID_TIME,
         ]
         read_only_fields = fields
 
@@ -170,22 +164,15 @@ class LabBulkReportSerializer(serializers.Serializer):
     rows = LabBulkRowSerializer(many=True)
 
 
-def _visit_or_none(visit_id: int | None) -> Visit | None:
-    if visit_id is None:
-        return None
-    visit = Visit.objects.filter(pk=visit_id).first()
-    if visit is None:
-        raise InvalidInput("Unknown visit for this patient.", field="visit")
-    return visit
-
-
-class LabResultViewSet(VersionETagMixin, AuditedRecordViewSet):
+@record_schema
+class LabResultViewSet(PatientRecordViewSet):
     """Lab results, one row per test, of the patients you have access to."""
 
     queryset = lab_results_queryset()
     output_serializer_class = LabResultSerializer
-    study_field = "patient__study"
-    site_field = "patient__site"
+    create_serializer_class = LabResultCreateSerializer
+    update_serializer_class = LabResultUpdateSerializer
+    writes = services.LAB_RESULT_WRITES
     filterset_fields = [
         "patient",
         "visit",
@@ -199,62 +186,18 @@ class LabResultViewSet(VersionETagMixin, AuditedRecordViewSet):
     ordering = ["collected_at", "id"]
 
     def get_serializer_class(self):
-        if self.action == "create":
-            return LabResultCreateSerializer
-        if self.action in ("update", "partial_update"):
-            return LabResultUpdateSerializer
         if self.action == "bulk":
             return LabBulkRequestSerializer
-        return LabResultSerializer
+        return super().get_serializer_class()
 
-    @extend_schema(request=LabResultCreateSerializer, responses={201: LabResultSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
         """Stores one result and answers with its standard value, range indicator, ×ULN and
         CTCAE suggestion."""
         return super().create(request, *args, **kwargs)
 
-    def create_record(self, serializer):
-        data = dict(serializer.validated_data)
-        patient = visible_patients(self.request.user).filter(pk=data.pop("patient")).first()
-        if patient is None:
-            raise InvalidInput("Unknown patient.", field="patient")
-        data["visit"] = _visit_or_none(data.get("visit"))
-        return services.lab_result_create(actor=self.request.user, patient=patient, **data)
-
-    @extend_schema(request=LabResultUpdateSerializer, responses=LabResultSerializer)
-    def partial_update(self, request: Request, *args, **kwargs) -> Response:
-        return super().partial_update(request, *args, **kwargs)
-
-    @extend_schema(request=LabResultUpdateSerializer, responses=LabResultSerializer)
-    def update(self, request: Request, *args, **kwargs) -> Response:
-        return super().update(request, *args, **kwargs)
-
-    def update_record(self, instance, changes: dict, *, reason, version):
-        if "visit" in changes:
-            changes["visit"] = _visit_or_none(changes["visit"])
-        return services.lab_result_correct(
-            actor=self.request.user,
-            result=instance,
-            changes=changes,
-            reason=reason,
-            expected_version=version,
-        )
-
-    @extend_schema(request=ChangeReasonSerializer, responses=LabResultSerializer)
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         """Voids the result (never a hard delete); results graded against it are re-derived."""
-        instance = self.get_object()
-        self.require(Action.VOID, instance)
-        body = request.data if isinstance(request.data, dict) else {}
-        voided = services.lab_result_void(
-            actor=request.user,
-            result=instance,
-            reason=body.get("reason") or request.query_params.get("reason"),
-            expected_version=expected_version(
-                request, body.get("version") or request.query_params.get("version")
-            ),
-        )
-        return Response(self.get_output_serializer(voided).data, status=status.HTTP_200_OK)
+        return super().destroy(request, *args, **kwargs)
 
     @extend_schema(
         request=LabBulkRequestSerializer,
@@ -290,11 +233,7 @@ class LabResultViewSet(VersionETagMixin, AuditedRecordViewSet):
         )
 
 
-class ReferenceRangeSerializer(serializers.ModelSerializer):
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.DecimalField: PlainDecimalField,
-    }
+class ReferenceRangeSerializer(PlainDecimalModelSerializer):
     site_code = serializers.CharField(source="site.code", read_only=True)
 
     class Meta:
@@ -303,16 +242,7 @@ class ReferenceRangeSerializer(serializers.ModelSerializer):
             "id",
             "site",
             "site_code",
-            "laboratory",
-            "test_code",
-            "sex",
-            "age_min_years",
-            "age_max_years",
-            "unit",
-            "lln",
-            "uln",
-            "effective_from",
-            "effective_to",
+            *services.REFERENCE_RANGE_FIELDS,
             "version",
             "created_at",
             "updated_at",
@@ -321,59 +251,33 @@ class ReferenceRangeSerializer(serializers.ModelSerializer):
         extra_kwargs = {"site": {"queryset": Site.objects.all()}}
 
 
-class ReferenceRangeUpdateSerializer(serializers.ModelSerializer):
-    serializer_field_mapping = ReferenceRangeSerializer.serializer_field_mapping
+class ReferenceRangeUpdateSerializer(PlainDecimalModelSerializer):
     reason = serializers.CharField(write_only=True)
     version = serializers.IntegerField(required=False, write_only=True)
 
     class Meta:
         model = ReferenceRange
-        fields = [
-            "laboratory",
-            "test_code",
-            "sex",
-            "age_min_years",
-            "age_max_years",
-            "unit",
-            "lln",
-            "uln",
-            "effective_from",
-            "effective_to",
-            "reason",
-            "version",
-        ]
+        fields = [*services.REFERENCE_RANGE_FIELDS, "reason", "version"]
 
 
-class ReferenceRangeViewSet(VersionETagMixin, AuditedRecordViewSet):
+class ReferenceRangeViewSet(AuditedRecordViewSet):
     """Site laboratories' reference ranges (per test, sex, age band and period). Ranges are
     changed (e.g. ended) with a reason, never deleted: stored results point at them."""
 
     http_method_names = ["get", "post", "patch", "put", "head", "options"]
     queryset = reference_ranges_queryset()
     output_serializer_class = ReferenceRangeSerializer
+    update_serializer_class = ReferenceRangeUpdateSerializer
+    writes = services.REFERENCE_RANGE_WRITES
     study_field = "site__study"
     site_field = "site"
     filterset_fields = ["site", "laboratory", "test_code", "sex"]
     ordering_fields = ["test_code", "effective_from"]
     ordering = ["site", "laboratory", "test_code", "effective_from"]
 
-    def get_serializer_class(self):
-        if self.action in ("update", "partial_update"):
-            return ReferenceRangeUpdateSerializer
-        return ReferenceRangeSerializer
-
     def create_record(self, serializer):
         data = dict(serializer.validated_data)
         site = data["site"]
         if not can(self.request.user, Action.VIEW, study_id=site.study_id, site_id=site.pk):
             raise InvalidInput("Unknown site.", field="site")
-        return services.reference_range_create(actor=self.request.user, values=data)
-
-    def update_record(self, instance, changes: dict, *, reason, version):
-        return services.reference_range_update(
-            actor=self.request.user,
-            range_row=instance,
-            changes=changes,
-            reason=reason,
-            expected_version=version,
-        )
+        return self.writes.create_record(self.request.user, **data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db import models
 from rest_framework import serializers
 
 from domain.units import format_decimal, round_half_up
@@ -21,6 +22,15 @@ class PlainDecimalField(serializers.DecimalField):
         if value is None:
             return None
         return format_decimal(round_half_up(Decimal(value), self.decimal_places))
+
+
+class PlainDecimalModelSerializer(serializers.ModelSerializer):
+    # Model decimals as PlainDecimalField. (No docstring: the schema would show it as the
+    # description of every serializer built on this one.)
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: PlainDecimalField,
+    }
 
 
 class CollectionTimeField(serializers.DateTimeField):

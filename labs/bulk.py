@@ -31,9 +31,9 @@ from ecrf.exceptions import InvalidInput, ServiceError
 from endpoints.services import deferred_refreshes
 from labs import evaluation
 from labs.models import DEFAULT_LABORATORY, LabResult, RangeSource
-from labs.selectors import visible_patients
 from labs.services import lab_result_create
 from patients.models import Patient
+from patients.selectors import visible_patients
 from trials.models import Study
 from visits.models import Visit
 

@@ -26,6 +26,20 @@ class StandardValues:
     uln_std: Decimal | None
 
 
+def grade_standard_values(
+    values: StandardValues, baseline_std: Decimal | None, baseline_abnormal: bool | None
+) -> LabGrade:
+    """`domain.ctcae_grading.grade_lab_value` on standard-unit values (raises DomainError)."""
+    return grade_lab_value(
+        values.test_code,
+        values.value_std,
+        lln=values.lln_std,
+        uln=values.uln_std,
+        baseline_value=baseline_std,
+        baseline_abnormal=baseline_abnormal,
+    )
+
+
 @dataclass(frozen=True)
 class CtcaeSuggestion:
     """The CTCAE grade a value suggests; `term` empty (and a `note`) when there is none."""
@@ -125,14 +139,7 @@ def suggest_ctcae(
 ) -> CtcaeSuggestion:
     """The suggestion for a stored result: never raises, says in `note` why there is none."""
     try:
-        graded = grade_lab_value(
-            values.test_code,
-            values.value_std,
-            lln=values.lln_std,
-            uln=values.uln_std,
-            baseline_value=baseline_std,
-            baseline_abnormal=baseline_abnormal,
-        )
+        graded = grade_standard_values(values, baseline_std, baseline_abnormal)
     except DomainError as error:
         # Typically a missing reference limit: the result is still stored, just not graded.
         return CtcaeSuggestion(note=f"Not graded: {error.message}.")
@@ -172,12 +179,5 @@ def grade_reported_value(
         uln=uln,
         baseline_value=baseline_value,
     )
-    graded = grade_lab_value(
-        values.test_code,
-        values.value_std,
-        lln=values.lln_std,
-        uln=values.uln_std,
-        baseline_value=baseline_std,
-        baseline_abnormal=baseline_abnormal,
-    )
+    graded = grade_standard_values(values, baseline_std, baseline_abnormal)
     return values, baseline_std, graded

@@ -6,7 +6,6 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 
-from ecrf.access import Action, scope_queryset
 from labs.models import LabResult, ReferenceRange
 from patients.models import Patient
 
@@ -17,16 +16,6 @@ def lab_results_queryset() -> QuerySet[LabResult]:
 
 def reference_ranges_queryset() -> QuerySet[ReferenceRange]:
     return ReferenceRange.objects.select_related("site", "site__study")
-
-
-def visible_patients(user, action: Action = Action.VIEW) -> QuerySet[Patient]:
-    return scope_queryset(
-        Patient.objects.select_related("study", "site", "protocol_version"),
-        user,
-        action,
-        study_field="study",
-        site_field="site",
-    )
 
 
 def age_in_years(birth_date: dt.date, on: dt.date) -> int:

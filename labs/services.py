@@ -20,34 +20,20 @@ from domain import units
 from ecrf.access import Action, can
 from ecrf.audit import check_version, require_reason, save_audited, void_audited
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
+from ecrf.record_writes import RecordWrites
 from endpoints.services import refreshes_endpoints
 from labs import evaluation
 from labs.models import DEFAULT_LABORATORY, LabResult, RangeSource, ReferenceRange
 from labs.selectors import baseline_among, reference_range_for, results_of_test
 from patients.models import Patient
+from patients.services import check_patient_access, check_patient_open, check_visit_of_patient
+from trials.models import Site
 from visits.models import Visit
 
 # A collection time a little ahead of the server clock is clock skew, not the future.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 REGRADE_REASON = "CTCAE suggestion re-derived: the baseline changed"
 # --- Checks shared by the API, the bulk import and the admin ---------------------------------
-
-
-def check_can_enter_data(actor, patient: Patient) -> None:
-    if not can(actor, Action.ENTER_DATA, study_id=patient.study_id, site_id=patient.site_id):
-        raise PermissionRefused("Your role does not allow entering data for this patient.")
-
-
-def check_patient_open(patient: Patient) -> None:
-    if patient.is_voided:
-        raise InvalidInput("The patient record is voided.", field="patient")
-
-
-def check_visit_of_patient(visit: Visit | None, patient: Patient) -> None:
-    if visit is None:
-        return
-    if visit.patient_id != patient.pk or visit.is_voided:
-        raise InvalidInput("Unknown visit for this patient.", field="visit")
 
 
 def check_collected_at(collected_at: dt.datetime, patient: Patient) -> None:
@@ -263,7 +249,7 @@ def lab_result_create(
     source_accession: str = "",
     reason: str = "Lab result entered",
 ) -> LabResult:
-    check_can_enter_data(actor, patient)
+    check_patient_access(actor, patient, Action.ENTER_DATA)
     patient = _locked_patient(patient.pk)
     result = prepare_lab_result(
         patient=patient,
@@ -313,7 +299,7 @@ def lab_result_correct(
     unknown = set(changes) - CORRECTABLE_FIELDS
     if unknown:
         raise InvalidInput("This field cannot be corrected.", field=sorted(unknown)[0])
-    check_can_enter_data(actor, result.patient)
+    check_patient_access(actor, result.patient, Action.ENTER_DATA)
     patient = _locked_patient(result.patient_id)
     locked = LabResult.objects.select_for_update().get(pk=result.pk)
     check_version(locked, expected_version)
@@ -353,10 +339,7 @@ def lab_result_correct(
 def lab_result_void(
     *, actor, result: LabResult, reason: str | None, expected_version: int | None
 ) -> LabResult:
-    if not can(
-        actor, Action.VOID, study_id=result.patient.study_id, site_id=result.patient.site_id
-    ):
-        raise PermissionRefused("Your role does not allow voiding records of this patient.")
+    check_patient_access(actor, result.patient, Action.VOID)
     patient = _locked_patient(result.patient_id)
     voided = void_audited(result, actor=actor, reason=reason, expected_version=expected_version)
     regrade_series(patient=patient, test_code=voided.test_code, actor=actor)
@@ -364,6 +347,20 @@ def lab_result_void(
 
 
 # --- Reference ranges ---------------------------------------------------------------------------
+
+# What a range says, besides the site it belongs to.
+REFERENCE_RANGE_FIELDS = (
+    "laboratory",
+    "test_code",
+    "sex",
+    "age_min_years",
+    "age_max_years",
+    "unit",
+    "lln",
+    "uln",
+    "effective_from",
+    "effective_to",
+)
 
 
 def prepare_reference_range(values: dict[str, Any], instance: ReferenceRange | None = None):
@@ -415,7 +412,34 @@ def check_range_site_access(actor, range_row: ReferenceRange) -> None:
 
 
 @transaction.atomic
-def reference_range_create(*, actor, values: dict[str, Any]) -> ReferenceRange:
+def reference_range_create(
+    *,
+    actor,
+    site: Site,
+    test_code: str,
+    unit: str,
+    effective_from: dt.date,
+    laboratory: str = DEFAULT_LABORATORY,
+    sex: str = "",
+    age_min_years: int = 0,
+    age_max_years: int = 150,
+    lln: Decimal | None = None,
+    uln: Decimal | None = None,
+    effective_to: dt.date | None = None,
+) -> ReferenceRange:
+    values = {
+        "site": site,
+        "laboratory": laboratory,
+        "test_code": test_code,
+        "sex": sex or "",
+        "age_min_years": age_min_years,
+        "age_max_years": age_max_years,
+        "unit": unit,
+        "lln": lln,
+        "uln": uln,
+        "effective_from": effective_from,
+        "effective_to": effective_to,
+    }
     range_row = prepare_reference_range(values)
     check_range_site_access(actor, range_row)
     # Lock the site: concurrent entries of one site's table cannot both pass the overlap check.
@@ -445,3 +469,11 @@ def reference_range_update(
     check_no_overlap(locked)
     locked.version += 1
     return save_audited(locked, actor=actor, reason=reason)
+
+
+LAB_RESULT_WRITES = RecordWrites(
+    create=lab_result_create, update=lab_result_correct, void=lab_result_void, record="result"
+)
+REFERENCE_RANGE_WRITES = RecordWrites(
+    create=reference_range_create, update=reference_range_update, record="range_row"
+)

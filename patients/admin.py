@@ -8,8 +8,7 @@ from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 
-from ecrf.admin_base import AuditedAdminForm, AuditedRecordAdmin
-from ecrf.exceptions import InvalidInput
+from ecrf import admin_base
 from patients.admin_forms import (
     AllocationAdminForm,
     ConsentAdminForm,
@@ -21,33 +20,15 @@ from patients.admin_workflow import workflow_view
 from patients.eligibility import eligibility_evaluate
 from patients.models import Consent, EligibilityAssessment, Patient, PatientStatus
 from patients.selectors import latest_assessment
-from patients.services import (
-    check_body_size,
-    check_not_future,
-    consent_record,
-    patient_change_status,
-    patient_create,
-)
+from patients.services import PATIENT_WRITES, consent_record, patient_change_status
 from patients.status_machine import PRE_ALLOCATION, next_statuses
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(admin_base.ReadOnlyInline):
     """Shown on the patient page (already scoped); written only through the workflow pages."""
-
-    extra = 0
-    can_delete = False
 
     def has_view_permission(self, request, obj=None):
         return True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ConsentInline(ReadOnlyInline):
@@ -67,24 +48,6 @@ class EligibilityAssessmentInline(ReadOnlyInline):
         return ", ".join(assessment.failed_codes or assessment.open_codes) or "—"
 
 
-class PatientAdminForm(AuditedAdminForm):
-    """The same plausibility rules as the API (dates not in the future, adult body size)."""
-
-    class Meta:
-        model = Patient
-        fields = "__all__"
-
-    def clean(self):
-        cleaned = super().clean()
-        try:
-            check_not_future(cleaned.get("birth_date"), "birth_date")
-            check_not_future(cleaned.get("screened_on"), "screened_on")
-            check_body_size(height_cm=cleaned.get("height_cm"), weight_kg=cleaned.get("weight_kg"))
-        except InvalidInput as exc:
-            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
-        return cleaned
-
-
 WORKFLOW_PAGES = {
     "consent": "Record consent",
     "eligibility": "Evaluate eligibility",
@@ -95,15 +58,26 @@ WORKFLOW_PAGES = {
 
 
 @admin.register(Patient)
-class PatientAdmin(AuditedRecordAdmin):
-    form = PatientAdminForm
+class PatientAdmin(admin_base.ServiceBackedAdmin):
+    """Screening and corrections through the patient services (the same checks as the API)."""
+
     list_display = ["subject_id", "study", "site", "sex", "birth_date", "status", "arm", "day1"]
     list_filter = ["study", "site", "status", "sex", "arm", "is_voided"]
     search_fields = ["subject_id"]
     list_select_related = ["study", "site", "arm"]
     inlines = [ConsentInline, EligibilityAssessmentInline]
     actions = ["go_consent", "go_eligibility", "go_allocate", "go_status"]
-    readonly_fields = [
+    writes = PATIENT_WRITES
+    service_fields = (
+        "study",
+        "site",
+        "sex",
+        "birth_date",
+        "height_cm",
+        "weight_kg",
+        "screened_on",
+    )
+    derived_readonly = (
         "workflow",
         "subject_id",
         "status",
@@ -113,35 +87,8 @@ class PatientAdmin(AuditedRecordAdmin):
         "status_reason",
         "status_reason_codes",
         "status_changed_on",
-        "is_voided",
-        "voided_at",
-        "voided_by",
-        "void_reason",
-        "version",
-    ]
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None:
-            fields += ["study", "site", "screened_on"]  # fixed once the subject id is issued
-        return fields
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            return super().save_model(request, obj, form, change)
-        # New patients go through the service: subject id, protocol version, checks.
-        created = patient_create(
-            actor=request.user,
-            study=obj.study,
-            site=obj.site,
-            sex=obj.sex,
-            birth_date=obj.birth_date,
-            height_cm=obj.height_cm,
-            weight_kg=obj.weight_kg,
-            screened_on=obj.screened_on,
-        )
-        obj.pk = created.pk
-        obj.__dict__.update({k: v for k, v in created.__dict__.items() if not k.startswith("_")})
+    )
+    fixed_after_creation = ("study", "site", "screened_on")  # fixed once the subject id is issued
 
     # --- Workflow pages ---------------------------------------------------------------------
 

@@ -15,30 +15,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from domain.errors import DomainError
+from ecrf.admin_base import add_service_errors
 from ecrf.exceptions import ServiceError
 
 TEMPLATE = "admin/workflow/form.html"
-
-
-def add_service_errors(form: forms.Form, exc: ServiceError | DomainError) -> None:
-    """Puts each error on the form field it names (dotted paths by their first part)."""
-    errors = (
-        exc.errors
-        if isinstance(exc, ServiceError)
-        else [{"field": exc.field, "message": exc.message}]
-    )
-    for error in errors:
-        path = error.get("field") or ""
-        # `answers.primary_itp` is the form field `answers__primary_itp`, else `answers`.
-        field = next(
-            (f for f in (path.replace(".", "__"), path.split(".")[0]) if f in form.fields), None
-        )
-        message = error["message"]
-        if field is not None:
-            form.add_error(field, message)
-        else:
-            prefix = f"{error['field']}: " if error.get("field") else ""
-            form.add_error(None, prefix + message)
 
 
 def workflow_view(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -11,18 +11,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ecrf.access import Action, can, grants_for, is_unrestricted
-from ecrf.api import AuditedRecordViewSet, ChangeReasonSerializer, expected_version
+from ecrf.api import (
+    AUDIT_FIELDS_WITHOUT_VOID_TIME,
+    REASON_PARAMETER,
+    AuditedRecordViewSet,
+    ChangeFieldsMixin,
+    ChangeReasonSerializer,
+    void_request,
+)
 from ecrf.exceptions import PermissionRefused
 from patients.eligibility import eligibility_evaluate
 from patients.models import Consent, EligibilityAssessment, ExitReason, Patient
 from patients.selectors import consort_counts
 from patients.services import (
+    PATIENT_WRITES,
     check_body_size,
     check_not_future,
     consent_record,
     patient_change_status,
-    patient_create,
-    patient_void,
 )
 from patients.status_machine import MANUAL_TARGETS
 from trials.models import Site
@@ -60,11 +66,7 @@ class PatientSerializer(serializers.ModelSerializer):
             "status_reason",
             "status_reason_codes",
             "status_changed_on",
-            "version",
-            "is_voided",
-            "void_reason",
-            "created_at",
-            "updated_at",
+            *AUDIT_FIELDS_WITHOUT_VOID_TIME,
         ]
         read_only_fields = fields
 
@@ -84,13 +86,8 @@ class PatientCreateSerializer(serializers.Serializer):
     screened_on = serializers.DateField(required=False, help_text="Defaults to today.")
 
 
-class PatientUpdateSerializer(serializers.ModelSerializer):
+class PatientUpdateSerializer(ChangeFieldsMixin, serializers.ModelSerializer):
     """Corrections of demographics; status moves go through their own actions."""
-
-    reason = serializers.CharField(write_only=True, help_text="Why the value changes (audited).")
-    version = serializers.IntegerField(
-        write_only=True, required=False, help_text="The version you read (or send If-Match)."
-    )
 
     class Meta:
         model = Patient
@@ -186,39 +183,26 @@ class PatientViewSet(AuditedRecordViewSet):
         "study", "site", "arm", "protocol_version", "allocation"
     )
     output_serializer_class = PatientSerializer
+    create_serializer_class = PatientCreateSerializer
+    update_serializer_class = PatientUpdateSerializer
+    writes = PATIENT_WRITES
     filterset_fields = ["study", "site", "status", "sex", "arm", "is_voided"]
     ordering_fields = ["subject_id", "screened_on", "created_at"]
     ordering = ["subject_id"]
-
-    def get_serializer_class(self):
-        if self.action == "create":
-            return PatientCreateSerializer
-        if self.action in ("update", "partial_update"):
-            return PatientUpdateSerializer
-        return PatientSerializer
 
     def create_record(self, serializer):
         data = dict(serializer.validated_data)
         data["study"] = visible_study(self.request.user, data["study"])
         data["site"] = Site.objects.filter(pk=data["site"]).first() or Site(pk=0, study_id=0)
-        return patient_create(actor=self.request.user, **data)
+        return self.writes.create_record(self.request.user, **data)
 
-    @extend_schema(
-        request=ChangeReasonSerializer,
-        parameters=[OpenApiParameter("reason", str, description="Alternative to the body field")],
-    )
+    @extend_schema(request=ChangeReasonSerializer, parameters=[REASON_PARAMETER])
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         """Voids a patient entered in error (never an allocated one; withdraw them instead)."""
-        patient = self.get_object()
-        body = request.data if isinstance(request.data, dict) else {}
-        reason = body.get("reason") or request.query_params.get("reason")
-        version = expected_version(
-            request, body.get("version") or request.query_params.get("version")
-        )
-        voided = patient_void(
-            actor=request.user, patient=patient, reason=reason, expected_version=version
-        )
-        return Response(PatientSerializer(voided).data)
+        patient = self.get_object()  # the service checks the role (no generic VOID check)
+        reason, version = void_request(request)
+        voided = self.void_record(patient, reason=reason, version=version)
+        return Response(self.get_output_serializer(voided).data)
 
     def _reloaded(self, patient: Patient) -> Patient:
         return self.get_queryset().get(pk=patient.pk)

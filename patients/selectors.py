@@ -9,26 +9,56 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
-from django.db.models import Max, QuerySet, Subquery
+from django.db.models import Max, Model, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
 from ecrf.access import Action, scope_queryset
+from ecrf.exceptions import InvalidInput
 from patients.models import Consent, EligibilityAssessment, Patient, PatientStatus
 from trials.models import Study
 
+RecordOfPatient = TypeVar("RecordOfPatient", bound=Model)
+UNKNOWN_PATIENT = "Unknown patient."
+
+
+def visible_patients(user, action: Action = Action.VIEW) -> QuerySet[Patient]:
+    """The patients `user` may `action` (voided ones too), with their study, site, arm and
+    protocol version."""
+    patients = Patient.objects.select_related("study", "site", "arm", "protocol_version")
+    return scope_queryset(patients, user, action)
+
 
 def visible_patient(user, patient_id: int) -> Patient:
-    """The patient if the user may see them; unknown and foreign patients are both a 404."""
-    patient = (
-        scope_queryset(Patient.objects.select_related("study", "site", "arm"), user, Action.VIEW)
-        .filter(pk=patient_id)
-        .first()
-    )
+    """The patient of a URL if the user may see them; unknown and foreign patients are both a
+    404."""
+    patient = visible_patients(user).filter(pk=patient_id).first()
     if patient is None:
         raise Http404("No such patient.")
     return patient
+
+
+def patient_named_in_request(user, patient_id: int | None) -> Patient:
+    """The patient a request body names if the user may see them; unknown and foreign patients
+    are both a 400 naming `patient`. Whether the user may enter data is the service's check."""
+    patients = visible_patients(user)
+    patient = patients.filter(pk=patient_id).first() if patient_id is not None else None
+    if patient is None:
+        raise InvalidInput(UNKNOWN_PATIENT, field="patient")
+    return patient
+
+
+def referenced_record(
+    model: type[RecordOfPatient], record_id: int | None
+) -> RecordOfPatient | None:
+    """The record (a visit, a lab result, ...) a request names by id, or a placeholder of no
+    patient when there is none: the service's "of this patient" check refuses both alike, so
+    an id outside the user's scope is never confirmed to exist."""
+    if record_id is None:
+        return None
+    return model._default_manager.filter(pk=record_id).first() or model(pk=0, patient_id=0)
 
 
 def latest_consent(patient: Patient) -> Consent | None:

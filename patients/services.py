@@ -10,12 +10,15 @@ from django.db.models import Max
 from django.utils import timezone
 
 from ecrf.access import Action, can
-from ecrf.audit import require_reason, save_audited, void_audited
+from ecrf.audit import require_reason, save_audited, update_audited, void_audited
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
+from ecrf.record_writes import RecordWrites
 from endpoints.services import refreshes_endpoints
 from patients.models import Consent, ExitReason, Patient
+from patients.selectors import UNKNOWN_PATIENT
 from patients.status_machine import CODED_REASON_TARGETS, Via, move_allowed, next_statuses
 from trials.models import Site, Study
+from visits.models import Visit
 
 # Plausibility limits for adults' body size; values outside are typing errors, not patients.
 HEIGHT_RANGE_CM = (Decimal("100"), Decimal("250"))
@@ -40,9 +43,38 @@ def check_not_future(value: dt.date | None, field: str) -> None:
         raise InvalidInput("Must not be in the future.", field=field)
 
 
+def check_not_before(value: dt.date | None, earliest: dt.date, field: str, what: str) -> None:
+    if value is not None and value < earliest:
+        raise InvalidInput(f"Must not be before {what} ({earliest.isoformat()}).", field=field)
+
+
 def check_patient_access(actor, patient: Patient, action: Action) -> None:
+    """403 unless the actor's role allows `action` for this patient."""
     if not can(actor, action, study_id=patient.study_id, site_id=patient.site_id):
         raise PermissionRefused(f"Your role does not allow '{action.value}' for this patient.")
+
+
+def check_patient_entry(actor, patient: Patient, action: Action = Action.ENTER_DATA) -> None:
+    """A voided patient, or one the actor may not see, is a 400 naming `patient` (the two look
+    the same); then 403 unless the role allows `action` (entering data by default)."""
+    if patient.is_voided or not can(
+        actor, Action.VIEW, study_id=patient.study_id, site_id=patient.site_id
+    ):
+        raise InvalidInput(UNKNOWN_PATIENT, field="patient")
+    check_patient_access(actor, patient, action)
+
+
+def check_patient_open(patient: Patient) -> None:
+    if patient.is_voided:
+        raise InvalidInput("The patient record is voided.", field="patient")
+
+
+def check_visit_of_patient(visit: Visit | None, patient: Patient) -> None:
+    """A visit must be one of the patient's own, not voided (else a 400 naming `visit`)."""
+    if visit is None:
+        return
+    if visit.patient_id != patient.pk or visit.is_voided:
+        raise InvalidInput("Unknown visit for this patient.", field="visit")
 
 
 def lock_patient(patient: Patient) -> Patient:
@@ -101,6 +133,25 @@ def patient_create(
         protocol_version=protocol,
     )
     return save_audited(patient, actor=actor, reason="Patient screened")
+
+
+@transaction.atomic
+def patient_update(
+    *,
+    actor,
+    patient: Patient,
+    changes: dict,
+    reason: str | None,
+    expected_version: int | None,
+) -> Patient:
+    """Corrects demographics (reason and the version read required); the status moves only
+    through `patient_move_status`."""
+    check_patient_access(actor, patient, Action.ENTER_DATA)
+    check_not_future(changes.get("birth_date"), "birth_date")
+    check_body_size(height_cm=changes.get("height_cm"), weight_kg=changes.get("weight_kg"))
+    return update_audited(
+        patient, changes=changes, actor=actor, reason=reason, expected_version=expected_version
+    )
 
 
 @transaction.atomic
@@ -228,3 +279,8 @@ def consent_record(
         raise InvalidInput("Name the version of the consent form signed.", field="consent_version")
     consent = Consent(patient=patient, consented_at=consented_at, consent_version=consent_version)
     return save_audited(consent, actor=actor, reason=f"Consent {consent_version} recorded")
+
+
+PATIENT_WRITES = RecordWrites(
+    create=patient_create, update=patient_update, void=patient_void, record="patient"
+)

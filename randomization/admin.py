@@ -7,6 +7,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from ecrf.access import Action, grants_for, is_unrestricted, study_ids_for
+from ecrf.admin_base import ReadOnlyInline
 from randomization.models import AllocationList, AllocationListView, AllocationSlot
 from randomization.services import allocation_list_record_view
 
@@ -43,7 +44,7 @@ class ConcealedAdmin(admin.ModelAdmin):
         return False  # slots and lists are never deleted
 
 
-class AllocationSlotInline(admin.TabularInline):
+class AllocationSlotInline(ReadOnlyInline):
     model = AllocationSlot
     fields = [
         "number",
@@ -57,21 +58,10 @@ class AllocationSlotInline(admin.TabularInline):
         "allocated_by",
     ]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     ordering = ["number"]
 
     def has_view_permission(self, request, obj=None):
         return may_unconceal(request)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AllocationList)

@@ -9,13 +9,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ecrf.access import Action, scope_queryset
-from ecrf.api import AuditedRecordViewSet
+from ecrf.api import (
+    AUDIT_FIELDS_WITHOUT_VOID_TIME,
+    AuditedRecordViewSet,
+    PatientRecordViewSet,
+    record_schema,
+)
 from ecrf.exceptions import InvalidInput
 from labs.api_fields import PlainDecimalField
-from labs.etag import VersionETagMixin
 from labs.evaluation import grade_reported_value
 from labs.models import LabResult
-from labs.selectors import visible_patients
+from patients.selectors import patient_named_in_request, visible_patients
 from safety import services
 from safety.models import (
     SERIOUSNESS_FIELDS,
@@ -158,11 +162,7 @@ class AeDrugAssessmentSerializer(serializers.ModelSerializer):
             "drug",
             "causality",
             "action_taken",
-            "version",
-            "is_voided",
-            "void_reason",
-            "created_at",
-            "updated_at",
+            *AUDIT_FIELDS_WITHOUT_VOID_TIME,
         ]
         read_only_fields = fields
 
@@ -199,11 +199,7 @@ class AdverseEventSerializer(serializers.ModelSerializer):
             "reporting_deadline",
             "lab_result",
             "drug_assessments",
-            "version",
-            "is_voided",
-            "void_reason",
-            "created_at",
-            "updated_at",
+            *AUDIT_FIELDS_WITHOUT_VOID_TIME,
         ]
         read_only_fields = fields
 
@@ -254,71 +250,41 @@ class AdverseEventUpdateSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, help_text="The version you read.")
 
 
-def _visit(visit_id: int | None) -> Visit | None:
-    if visit_id is None:
-        return None
-    visit = Visit.objects.filter(pk=visit_id).first()
-    if visit is None:
-        raise InvalidInput("Unknown visit for this patient.", field="visit")
-    return visit
-
-
-def _lab_result(result_id: int | None) -> LabResult | None:
-    if result_id is None:
-        return None
-    result = LabResult.objects.filter(pk=result_id).first()
-    if result is None:
-        raise InvalidInput("Unknown lab result for this patient.", field="lab_result")
-    return result
-
-
-class AdverseEventViewSet(VersionETagMixin, AuditedRecordViewSet):
+@record_schema
+class AdverseEventViewSet(PatientRecordViewSet):
     """Adverse events of the patients you have access to, with causality per study drug."""
 
     queryset = adverse_events_queryset()
     output_serializer_class = AdverseEventSerializer
-    study_field = "patient__study"
-    site_field = "patient__site"
+    create_serializer_class = AdverseEventCreateSerializer
+    update_serializer_class = AdverseEventUpdateSerializer
+    writes = services.ADVERSE_EVENT_WRITES
+    references = {"visit": Visit, "lab_result": LabResult}
     filterset_fields = ["patient", "term", "grade", "is_serious", "outcome", "is_voided"]
     ordering_fields = ["onset_date", "grade", "created_at"]
     ordering = ["onset_date", "id"]
 
-    def get_serializer_class(self):
-        if self.action == "create":
-            return AdverseEventCreateSerializer
-        if self.action in ("update", "partial_update"):
-            return AdverseEventUpdateSerializer
-        return AdverseEventSerializer
-
-    @extend_schema(request=AdverseEventCreateSerializer, responses={201: AdverseEventSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
         """Records an event and its drug assessments in one transaction."""
         return super().create(request, *args, **kwargs)
 
-    @extend_schema(request=AdverseEventUpdateSerializer, responses=AdverseEventSerializer)
-    def update(self, request: Request, *args, **kwargs) -> Response:
-        return super().update(request, *args, **kwargs)
-
-    @extend_schema(request=AdverseEventUpdateSerializer, responses=AdverseEventSerializer)
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         """Follow-up or correction (grade change, resolution...): reason and version needed."""
         return super().partial_update(request, *args, **kwargs)
 
     def create_record(self, serializer):
         data = dict(serializer.validated_data)
-        patient = visible_patients(self.request.user).filter(pk=data.pop("patient")).first()
-        if patient is None:
-            raise InvalidInput("Unknown patient.", field="patient")
-        event = services.adverse_event_create(
-            actor=self.request.user,
+        patient = patient_named_in_request(self.request.user, data.pop("patient"))
+        term = services.resolve_term(data.pop("term"), patient.study.ctcae_version)
+        assessments = [
+            services.DrugAssessmentInput(**item) for item in data.pop("drug_assessments")
+        ]
+        event = self.writes.create_record(
+            self.request.user,
             patient=patient,
-            term=services.resolve_term(data.pop("term"), patient.study.ctcae_version),
-            visit=_visit(data.pop("visit", None)),
-            lab_result=_lab_result(data.pop("lab_result", None)),
-            drug_assessments=[
-                services.DrugAssessmentInput(**item) for item in data.pop("drug_assessments")
-            ],
-            **data,
+            term=term,
+            drug_assessments=assessments,
+            **self.with_referenced_records(data),
         )
         return self.get_queryset().get(pk=event.pk)
 
@@ -327,17 +293,9 @@ class AdverseEventViewSet(VersionETagMixin, AuditedRecordViewSet):
             changes["term"] = services.resolve_term(
                 changes["term"], instance.patient.study.ctcae_version
             )
-        if "visit" in changes:
-            changes["visit"] = _visit(changes["visit"])
         if "seriousness_criteria" in changes:
             changes |= services.seriousness_flags(changes.pop("seriousness_criteria"))
-        services.adverse_event_update(
-            actor=self.request.user,
-            event=instance,
-            changes=changes,
-            reason=reason,
-            expected_version=version,
-        )
+        super().update_record(instance, changes, reason=reason, version=version)
         return self.get_queryset().get(pk=instance.pk)
 
     def get_output_serializer(self, instance):
@@ -360,36 +318,19 @@ class AeDrugAssessmentUpdateSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False)
 
 
-class AeDrugAssessmentViewSet(VersionETagMixin, AuditedRecordViewSet):
+@record_schema
+class AeDrugAssessmentViewSet(AuditedRecordViewSet):
     """Causality and action taken per study drug; a wrong drug is voided and re-entered."""
 
     queryset = drug_assessments_queryset()
     output_serializer_class = AeDrugAssessmentSerializer
+    create_serializer_class = AeDrugAssessmentCreateSerializer
+    update_serializer_class = AeDrugAssessmentUpdateSerializer
+    writes = services.DRUG_ASSESSMENT_WRITES
     study_field = "adverse_event__patient__study"
     site_field = "adverse_event__patient__site"
     filterset_fields = ["adverse_event", "drug", "causality", "is_voided"]
     ordering = ["adverse_event", "drug"]
-
-    def get_serializer_class(self):
-        if self.action == "create":
-            return AeDrugAssessmentCreateSerializer
-        if self.action in ("update", "partial_update"):
-            return AeDrugAssessmentUpdateSerializer
-        return AeDrugAssessmentSerializer
-
-    @extend_schema(
-        request=AeDrugAssessmentCreateSerializer, responses={201: AeDrugAssessmentSerializer}
-    )
-    def create(self, request: Request, *args, **kwargs) -> Response:
-        return super().create(request, *args, **kwargs)
-
-    @extend_schema(request=AeDrugAssessmentUpdateSerializer, responses=AeDrugAssessmentSerializer)
-    def update(self, request: Request, *args, **kwargs) -> Response:
-        return super().update(request, *args, **kwargs)
-
-    @extend_schema(request=AeDrugAssessmentUpdateSerializer, responses=AeDrugAssessmentSerializer)
-    def partial_update(self, request: Request, *args, **kwargs) -> Response:
-        return super().partial_update(request, *args, **kwargs)
 
     def create_record(self, serializer):
         data = dict(serializer.validated_data)
@@ -403,11 +344,8 @@ class AeDrugAssessmentViewSet(VersionETagMixin, AuditedRecordViewSet):
         event = events.filter(pk=data.pop("adverse_event")).first()
         if event is None:
             raise InvalidInput("Unknown adverse event.", field="adverse_event")
-        return services.drug_assessment_create(
-            actor=self.request.user,
-            event=event,
-            assessment=services.DrugAssessmentInput(**data),
-        )
+        assessment = services.DrugAssessmentInput(**data)
+        return self.writes.create_record(self.request.user, event=event, assessment=assessment)
 
 
 # --- Lab-based suggestions ---------------------------------------------------------------------

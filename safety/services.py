@@ -10,16 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from domain.ctcae_terms import CtcaeTerm as DomainTerm
-from ecrf.audit import check_version, require_reason, save_audited
+from ecrf.access import Action
+from ecrf.audit import check_version, require_reason, save_audited, update_audited
 from ecrf.exceptions import InvalidInput
+from ecrf.record_writes import RecordWrites
 from labs.models import LabResult
-from labs.services import (
-    CLOCK_SKEW,
-    check_can_enter_data,
-    check_patient_open,
-    check_visit_of_patient,
-)
+from labs.services import CLOCK_SKEW
 from patients.models import Patient
+from patients.services import check_patient_access, check_patient_open, check_visit_of_patient
 from safety.models import (
     ENDED_OUTCOMES,
     GRADES,
@@ -288,7 +286,7 @@ def adverse_event_create(
     drug_assessments: list[DrugAssessmentInput] | None = None,
 ) -> AdverseEvent:
     """Records an adverse event with its per-drug assessments, all or nothing."""
-    check_can_enter_data(actor, patient)
+    check_patient_access(actor, patient, Action.ENTER_DATA)
     event = AdverseEvent(
         patient=patient,
         term=term,
@@ -322,20 +320,19 @@ def adverse_event_create(
     return event
 
 
-AE_CHANGEABLE_FIELDS = frozenset(
-    {
-        "term",
-        "verbatim",
-        "onset_date",
-        "resolution_date",
-        "grade",
-        "outcome",
-        "is_serious",
-        "site_aware_at",
-        "visit",
-        "lab_result",
-        *SERIOUSNESS_FIELDS,
-    }
+# What a follow-up or correction may change (everything but the patient).
+ADVERSE_EVENT_FIELDS = (
+    "visit",
+    "term",
+    "verbatim",
+    "onset_date",
+    "resolution_date",
+    "grade",
+    "outcome",
+    "is_serious",
+    *SERIOUSNESS_FIELDS,
+    "site_aware_at",
+    "lab_result",
 )
 
 
@@ -351,10 +348,10 @@ def adverse_event_update(
     """A follow-up or correction of the same event (a grade change is not a new AE): audited,
     with the reason and the version read; the whole event is re-checked."""
     reason = require_reason(reason)
-    unknown = set(changes) - AE_CHANGEABLE_FIELDS
+    unknown = set(changes) - set(ADVERSE_EVENT_FIELDS)
     if unknown:
         raise InvalidInput("This field cannot be changed.", field=sorted(unknown)[0])
-    check_can_enter_data(actor, event.patient)
+    check_patient_access(actor, event.patient, Action.ENTER_DATA)
     locked = (
         AdverseEvent.objects.select_for_update()
         .select_related("patient__study", "term")
@@ -377,9 +374,39 @@ def drug_assessment_create(
     *, actor, event: AdverseEvent, assessment: DrugAssessmentInput
 ) -> AdverseEventDrugAssessment:
     """Adds the assessment of one more study drug to an existing event."""
-    check_can_enter_data(actor, event.patient)
+    check_patient_access(actor, event.patient, Action.ENTER_DATA)
     locked = AdverseEvent.objects.select_for_update().select_related("patient").get(pk=event.pk)
     if locked.is_voided:
         raise InvalidInput("The adverse event is voided.", field="adverse_event")
     row = _new_assessment(locked, assessment, field="")
     return save_audited(row, actor=actor, reason="Causality assessed")
+
+
+DRUG_ASSESSMENT_CHANGEABLE_FIELDS = frozenset({"causality", "action_taken"})
+
+
+@transaction.atomic
+def drug_assessment_update(
+    *,
+    actor,
+    assessment: AdverseEventDrugAssessment,
+    changes: dict[str, Any],
+    reason: str | None,
+    expected_version: int | None,
+) -> AdverseEventDrugAssessment:
+    """Corrects the causality or the action taken; a wrong drug is voided and re-entered."""
+    unknown = set(changes) - DRUG_ASSESSMENT_CHANGEABLE_FIELDS
+    if unknown:
+        raise InvalidInput("This field cannot be changed.", field=sorted(unknown)[0])
+    check_patient_access(actor, assessment.adverse_event.patient, Action.ENTER_DATA)
+    return update_audited(
+        assessment, changes=changes, actor=actor, reason=reason, expected_version=expected_version
+    )
+
+
+ADVERSE_EVENT_WRITES = RecordWrites(
+    create=adverse_event_create, update=adverse_event_update, record="event"
+)
+DRUG_ASSESSMENT_WRITES = RecordWrites(
+    create=drug_assessment_create, update=drug_assessment_update, record="assessment"
+)

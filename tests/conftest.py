@@ -249,3 +249,26 @@ def record_trough(db):
         return save_audited(trough, actor=_dosing_fixture_actor(), reason="Trough (test)")
 
     return record
+
+
+# --- Dose adjustments citing adverse events (consolidation): an AE of a patient ------------------
+
+
+@pytest.fixture
+def record_adverse_event(db):
+    """record_adverse_event(patient, onset=date(...)) → a grade 1 "Bruising" adverse event."""
+    from ecrf.audit import save_audited
+    from safety.models import AdverseEvent, CtcaeTerm
+
+    def record(patient, *, onset):
+        event = AdverseEvent(
+            patient=patient,
+            term=CtcaeTerm.objects.get(ctcae_version="5.0", term="Bruising"),
+            verbatim="Bruises on both shins",
+            onset_date=onset,
+            grade=1,
+            outcome="not_recovered",
+        )
+        return save_audited(event, actor=_dosing_fixture_actor(), reason="Adverse event (test)")
+
+    return record

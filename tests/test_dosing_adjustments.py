@@ -116,6 +116,8 @@ FUTURE = str(TODAY + dt.timedelta(days=1))
         ({"drug": "danazol"}, "drug"),  # no ongoing danazol record
         ({"drug": "rituximab"}, "drug"),  # not a drug of the arm
         ({"trough_result": 999999}, "trough_result"),
+        ({"adverse_event_id": 999999}, "adverse_event_id"),
+        ({"adverse_event_id": 0}, "adverse_event_id"),
         ({"patient": 999999}, "patient"),
     ],
 )
@@ -147,6 +149,42 @@ def test_a_trough_of_another_patient_cannot_justify_an_adjustment(
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "trough_result"
     assert not DoseAdjustment.objects.exists()
+
+
+def test_an_adjustment_cites_an_adverse_event_of_the_patient(
+    client, patient, ongoing, record_adverse_event
+):
+    event = record_adverse_event(patient, onset=DAY1 + dt.timedelta(days=5))
+
+    response = client.post(
+        "/api/dose-adjustments/",
+        adjustment(patient, reason_code="adverse_event", adverse_event_id=event.pk),
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["adverse_event_id"] == event.pk
+    assert DoseAdjustment.objects.get().adverse_event == event
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_an_adverse_event_of_another_patient_is_refused(
+    client, patient, ongoing, make_patient, record_adverse_event, method
+):
+    other = make_patient(patient.study, "PKUPH")
+    foreign_event = record_adverse_event(other, onset=DAY1 + dt.timedelta(days=5))
+    if method == "post":
+        body = adjustment(patient, adverse_event_id=foreign_event.pk)
+        response = client.post("/api/dose-adjustments/", body, format="json")
+    else:
+        created = client.post("/api/dose-adjustments/", adjustment(patient), format="json")
+        url = f"/api/dose-adjustments/{created.json()['id']}/"
+        body = {"adverse_event_id": foreign_event.pk, "reason": "Cite the event", "version": 1}
+        response = client.patch(url, body, format="json")
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["errors"][0]["field"] == "adverse_event_id"
+    assert not DoseAdjustment.objects.filter(adverse_event__isnull=False).exists()
 
 
 def test_the_reason_can_be_corrected_with_the_current_version_only(client, patient, ongoing):

@@ -63,8 +63,7 @@ def test_dose_records_added_in_the_admin_follow_the_api_rules(admin_client, pati
     assert (record.regimen.code, record.daily_mg) == ("TAC_DAN_tacrolimus", 2)
 
 
-def test_an_adjustment_added_in_the_admin_switches_the_records(admin_client, patient):
-    admin_client.post("/admin/dosing/doserecord/add/", record_form(patient))
+def adjustment_form(patient, **values) -> dict:
     data = {
         "patient": patient.pk,
         "drug": "tacrolimus",
@@ -73,22 +72,50 @@ def test_an_adjustment_added_in_the_admin_switches_the_records(admin_client, pat
         "reason_code": "adverse_event",
         "comment": "",
         "trough_result": "",
-        "adverse_event_id": "12",
+        "adverse_event": "",
     }
+    data.update(values)
+    return data
 
-    response = admin_client.post("/admin/dosing/doseadjustment/add/", data)
+
+def test_an_adjustment_added_in_the_admin_switches_the_records(
+    admin_client, patient, record_adverse_event
+):
+    admin_client.post("/admin/dosing/doserecord/add/", record_form(patient))
+    event = record_adverse_event(patient, onset=DAY1 + dt.timedelta(days=5))
+
+    response = admin_client.post(
+        "/admin/dosing/doseadjustment/add/", adjustment_form(patient, adverse_event=event.pk)
+    )
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     adjustment = DoseAdjustment.objects.get()
-    assert (adjustment.previous_daily_mg, adjustment.new_daily_mg, adjustment.adverse_event_id) == (
+    assert (adjustment.previous_daily_mg, adjustment.new_daily_mg, adjustment.adverse_event) == (
         2,
         3,
-        12,
+        event,
     )
     assert list(DoseRecord.objects.order_by("start_date").values_list("end_date", "daily_mg")) == [
         (TODAY - dt.timedelta(days=1), 2),
         (None, 3),
     ]
+
+
+def test_the_admin_refuses_an_adverse_event_of_another_patient(
+    admin_client, patient, make_patient, record_adverse_event
+):
+    admin_client.post("/admin/dosing/doserecord/add/", record_form(patient))
+    other = make_patient(patient.study, "PKUPH")
+    foreign_event = record_adverse_event(other, onset=DAY1 + dt.timedelta(days=5))
+
+    response = admin_client.post(
+        "/admin/dosing/doseadjustment/add/",
+        adjustment_form(patient, adverse_event=foreign_event.pk),
+    )
+
+    assert response.status_code == 200
+    assert "adverse_event" in response.context["adminform"].form.errors
+    assert not DoseAdjustment.objects.exists()
 
 
 def test_plans_are_shown_read_only_with_their_taper(

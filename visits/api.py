@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -11,7 +11,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ecrf.access import Action
-from ecrf.api import ChangeReasonSerializer, ScopedReadMixin, expected_version
+from ecrf.api import (
+    REASON_PARAMETER,
+    ChangeReasonSerializer,
+    ScopedReadMixin,
+    VersionETagMixin,
+    expected_version,
+    void_request,
+)
 from patients.selectors import visible_patient
 from visits.models import Visit, VisitStatus
 from visits.selectors import VisitDisplayStatus, patient_visits, visit_display_status
@@ -88,7 +95,11 @@ def _context(request: Request) -> dict:
 
 
 class VisitViewSet(
-    ScopedReadMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    VersionETagMixin,
+    ScopedReadMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Visits of the patients you have access to. Scheduled visits are created at allocation,
     unscheduled ones through POST /api/patients/{id}/unscheduled-visits/."""
@@ -137,18 +148,12 @@ class VisitViewSet(
         return Response(VisitSerializer(corrected, context=_context(request)).data)
 
     @extend_schema(
-        request=ChangeReasonSerializer,
-        parameters=[OpenApiParameter("reason", str, description="Alternative to the body field")],
-        responses=VisitSerializer,
+        request=ChangeReasonSerializer, parameters=[REASON_PARAMETER], responses=VisitSerializer
     )
     def destroy(self, request: Request, pk=None) -> Response:
         """Voids an unscheduled visit entered in error (it stays in the audit trail)."""
         visit = self.get_object()
-        body = request.data if isinstance(request.data, dict) else {}
-        reason = body.get("reason") or request.query_params.get("reason")
-        version = expected_version(
-            request, body.get("version") or request.query_params.get("version")
-        )
+        reason, version = void_request(request)
         voided = visit_void(
             actor=request.user, visit=visit, reason=reason, expected_version=version
         )

@@ -5,13 +5,9 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from dosing.models import AdjustmentReason, DoseAdjustment, DoseFrequency, DoseRecord
-from dosing.services.adjustments import (
-    dose_adjustment_create,
-    dose_adjustment_update,
-    dose_adjustment_void,
-)
-from dosing.services.records import dose_record_create, dose_record_update, dose_record_void
-from findings.api.base import (
+from dosing.services.adjustments import DOSE_ADJUSTMENT_WRITES
+from dosing.services.records import DOSE_RECORD_FIELDS, DOSE_RECORD_WRITES
+from ecrf.api import (
     AUDIT_FIELDS,
     ChangeFieldsMixin,
     PatientRecordSerializer,
@@ -20,8 +16,7 @@ from findings.api.base import (
     record_schema,
 )
 from labs.models import LabResult
-
-RECORD_INPUT = ["start_date", "end_date", "dose_mg", "frequency", "given", "note"]
+from safety.models import AdverseEvent
 
 
 class DoseRecordSerializer(PatientRecordSerializer):
@@ -35,7 +30,7 @@ class DoseRecordSerializer(PatientRecordSerializer):
             "subject_id",
             "drug",
             "regimen",
-            *RECORD_INPUT,
+            *DOSE_RECORD_FIELDS,
             "daily_mg",
             *AUDIT_FIELDS,
         ]
@@ -49,7 +44,7 @@ class DoseRecordCreateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DoseRecord
-        fields = ["patient", "drug", *RECORD_INPUT]
+        fields = ["patient", "drug", *DOSE_RECORD_FIELDS]
 
 
 class DoseRecordUpdateSerializer(ChangeFieldsMixin, serializers.ModelSerializer):
@@ -57,14 +52,10 @@ class DoseRecordUpdateSerializer(ChangeFieldsMixin, serializers.ModelSerializer)
 
     class Meta:
         model = DoseRecord
-        fields = [*RECORD_INPUT, "reason", "version"]
+        fields = [*DOSE_RECORD_FIELDS, "reason", "version"]
 
 
-@record_schema(
-    output=DoseRecordSerializer,
-    create=DoseRecordCreateSerializer,
-    update=DoseRecordUpdateSerializer,
-)
+@record_schema
 class DoseRecordViewSet(PatientRecordViewSet):
     """Doses given (or held) per drug and period; no two records of a drug overlap."""
 
@@ -72,43 +63,24 @@ class DoseRecordViewSet(PatientRecordViewSet):
     output_serializer_class = DoseRecordSerializer
     create_serializer_class = DoseRecordCreateSerializer
     update_serializer_class = DoseRecordUpdateSerializer
+    writes = DOSE_RECORD_WRITES
     filterset_fields = ["patient", "drug", "is_voided", "given"]
     ordering_fields = ["start_date", "created_at"]
     ordering = ["patient", "drug", "start_date", "id"]
-
-    def create_for(self, patient, data):
-        return dose_record_create(actor=self.request.user, patient=patient, **data)
-
-    def update_with(self, instance, changes, *, reason, version):
-        return dose_record_update(
-            actor=self.request.user,
-            record=instance,
-            changes=changes,
-            reason=reason,
-            expected_version=version,
-        )
-
-    def void_with(self, instance, *, reason, version):
-        return dose_record_void(
-            actor=self.request.user, record=instance, reason=reason, expected_version=version
-        )
-
-
-def lab_result_by_id(result_id: int | None) -> LabResult | None:
-    """The result with this id, or a placeholder the service refuses (no existence leak)."""
-    if result_id is None:
-        return None
-    return LabResult.objects.filter(pk=result_id).first() or LabResult(pk=0, patient_id=0)
 
 
 ADJUSTMENT_WHY = ["reason_code", "comment", "trough_result", "adverse_event_id"]
 # An enum in the create request only; elsewhere a plain string, so the schema needs no
 # project-wide enum name for "reason_code" (other resources use that name).
 REASON_CODE_HELP = ", ".join(AdjustmentReason.values) + "."
+ADVERSE_EVENT_HELP = "Id of an adverse event of this patient behind it."
 
 
 class DoseAdjustmentSerializer(PatientRecordSerializer):
     reason_code = serializers.CharField(read_only=True, help_text=REASON_CODE_HELP)
+    adverse_event_id = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text=ADVERSE_EVENT_HELP
+    )
 
     class Meta:
         model = DoseAdjustment
@@ -134,6 +106,17 @@ def trough_result_field() -> serializers.IntegerField:
     )
 
 
+def adverse_event_field() -> serializers.IntegerField:
+    """`adverse_event_id` in the body; the service gets the event (`adverse_event`)."""
+    return serializers.IntegerField(
+        source="adverse_event",
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text=ADVERSE_EVENT_HELP,
+    )
+
+
 class DoseAdjustmentCreateSerializer(serializers.Serializer):
     patient = patient_field()
     drug = serializers.CharField(help_text="A drug of the patient's arm, e.g. tacrolimus.")
@@ -142,21 +125,17 @@ class DoseAdjustmentCreateSerializer(serializers.Serializer):
     reason_code = serializers.ChoiceField(choices=AdjustmentReason.choices)
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     trough_result = trough_result_field()
-    adverse_event_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    adverse_event_id = adverse_event_field()
 
 
 class DoseAdjustmentUpdateSerializer(ChangeFieldsMixin, serializers.Serializer):
     reason_code = serializers.CharField(required=False, help_text=REASON_CODE_HELP)
     comment = serializers.CharField(required=False, allow_blank=True)
     trough_result = trough_result_field()
-    adverse_event_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    adverse_event_id = adverse_event_field()
 
 
-@record_schema(
-    output=DoseAdjustmentSerializer,
-    create=DoseAdjustmentCreateSerializer,
-    update=DoseAdjustmentUpdateSerializer,
-)
+@record_schema
 class DoseAdjustmentViewSet(PatientRecordViewSet):
     """A new daily dose from a date, with its reason; ends the ongoing record, opens a new one."""
 
@@ -164,26 +143,8 @@ class DoseAdjustmentViewSet(PatientRecordViewSet):
     output_serializer_class = DoseAdjustmentSerializer
     create_serializer_class = DoseAdjustmentCreateSerializer
     update_serializer_class = DoseAdjustmentUpdateSerializer
+    writes = DOSE_ADJUSTMENT_WRITES
+    references = {"trough_result": LabResult, "adverse_event": AdverseEvent}
     filterset_fields = ["patient", "drug", "is_voided", "reason_code"]
     ordering_fields = ["effective_date", "created_at"]
     ordering = ["patient", "drug", "effective_date", "id"]
-
-    def create_for(self, patient, data):
-        data["trough_result"] = lab_result_by_id(data.pop("trough_result", None))
-        return dose_adjustment_create(actor=self.request.user, patient=patient, **data)
-
-    def update_with(self, instance, changes, *, reason, version):
-        if "trough_result" in changes:
-            changes["trough_result"] = lab_result_by_id(changes["trough_result"])
-        return dose_adjustment_update(
-            actor=self.request.user,
-            adjustment=instance,
-            changes=changes,
-            reason=reason,
-            expected_version=version,
-        )
-
-    def void_with(self, instance, *, reason, version):
-        return dose_adjustment_void(
-            actor=self.request.user, adjustment=instance, reason=reason, expected_version=version
-        )

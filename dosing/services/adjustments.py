@@ -16,22 +16,18 @@ from dosing.arm import check_randomized, regimen_for_drug
 from dosing.frequencies import administrations_per_day
 from dosing.models import AdjustmentReason, DoseAdjustment, DoseRecord
 from dosing.services.records import dose_record_create, dose_record_update, lock_patient
-from ecrf.audit import save_audited, update_audited
+from ecrf.audit import save_audited
 from ecrf.exceptions import InvalidInput
-from findings.recording import (
-    check_not_before,
-    check_not_future,
-    check_patient_entry,
-    locked_for_change,
-    merged,
-    void_patient_record,
-)
+from ecrf.record_writes import RecordWrites
 from labs.models import LabResult
 from patients.models import Patient
+from patients.records import PatientRecordRules, patient_record_void
+from patients.services import check_not_before, check_not_future, check_patient_entry
+from safety.models import AdverseEvent
 from trials.models import Regimen
 
 TROUGH_TEST_CODE = "TACRO"
-EDITABLE = ("reason_code", "comment", "trough_result", "adverse_event_id")
+ADJUSTMENT_REASON_FIELDS = ("reason_code", "comment", "trough_result", "adverse_event")
 DOSE_PLACES = Decimal("0.001")
 
 
@@ -60,6 +56,24 @@ def _check_trough(patient: Patient, trough: LabResult | None) -> None:
         )
 
 
+def _check_adverse_event(patient: Patient, event: AdverseEvent | None) -> None:
+    if event is None:
+        return
+    if event.patient_id != patient.pk or event.is_voided:
+        raise InvalidInput("Unknown adverse event for this patient.", field="adverse_event_id")
+
+
+def _validated_why(patient: Patient, values: dict) -> dict:
+    """The why of an adjustment: its reason code (explained if 'other') and what it cites."""
+    _check_reason(values)
+    _check_trough(patient, values["trough_result"])
+    _check_adverse_event(patient, values["adverse_event"])
+    return values
+
+
+ADJUSTMENT_RULES = PatientRecordRules(DoseAdjustment, ADJUSTMENT_REASON_FIELDS, _validated_why)
+
+
 def _split(new_daily_mg: Decimal, record: DoseRecord) -> Decimal:
     """The dose per administration giving `new_daily_mg` on the record's schedule."""
     per_day = administrations_per_day(record.frequency) or 1
@@ -82,11 +96,16 @@ def adjust_dose(
     reason_code: str,
     comment: str = "",
     trough_result: LabResult | None = None,
-    adverse_event_id: int | None = None,
+    adverse_event: AdverseEvent | None = None,
 ) -> DoseAdjustment:
     """Closes the ongoing record and opens one at the new dose. Caller holds the patient lock."""
-    _check_reason({"reason_code": reason_code, "comment": comment})
-    _check_trough(patient, trough_result)
+    why = {
+        "reason_code": reason_code,
+        "comment": comment,
+        "trough_result": trough_result,
+        "adverse_event": adverse_event,
+    }
+    _validated_why(patient, why)
     check_not_future(effective_date, "effective_date")
     check_not_before(effective_date, patient.day1, "effective_date", "day 1")
     if new_daily_mg <= 0:
@@ -136,10 +155,7 @@ def adjust_dose(
         effective_date=effective_date,
         previous_daily_mg=previous_daily,
         new_daily_mg=new_daily_mg,
-        reason_code=reason_code,
-        comment=comment,
-        trough_result=trough_result,
-        adverse_event_id=adverse_event_id,
+        **why,
         closed_record=closed,
         opened_record=opened,
     )
@@ -157,7 +173,7 @@ def dose_adjustment_create(
     effective_date: dt.date | None = None,
     comment: str = "",
     trough_result: LabResult | None = None,
-    adverse_event_id: int | None = None,
+    adverse_event: AdverseEvent | None = None,
 ) -> DoseAdjustment:
     check_patient_entry(actor, patient)
     patient = lock_patient(patient)
@@ -171,7 +187,7 @@ def dose_adjustment_create(
         reason_code=reason_code,
         comment=comment,
         trough_result=trough_result,
-        adverse_event_id=adverse_event_id,
+        adverse_event=adverse_event,
     )
 
 
@@ -186,13 +202,8 @@ def dose_adjustment_update(
 ) -> DoseAdjustment:
     """Corrects the why (reason code, comment, linked trough or adverse event), not the doses:
     those live in the dose records, corrected there."""
-    check_patient_entry(actor, adjustment.patient)
-    locked = locked_for_change(adjustment, reason=reason, expected_version=expected_version)
-    values = merged(locked, changes, EDITABLE)
-    _check_reason(values)
-    _check_trough(locked.patient, values["trough_result"])
-    return update_audited(
-        locked, changes=values, actor=actor, reason=reason, expected_version=expected_version
+    return ADJUSTMENT_RULES.update(
+        adjustment, actor=actor, changes=changes, reason=reason, expected_version=expected_version
     )
 
 
@@ -201,6 +212,14 @@ def dose_adjustment_void(
     *, actor, adjustment: DoseAdjustment, reason: str | None, expected_version: int | None
 ) -> DoseAdjustment:
     """Voids the adjustment entry; the dose records it closed and opened stay as they are."""
-    return void_patient_record(
+    return patient_record_void(
         adjustment, actor=actor, reason=reason, expected_version=expected_version
     )
+
+
+DOSE_ADJUSTMENT_WRITES = RecordWrites(
+    create=dose_adjustment_create,
+    update=dose_adjustment_update,
+    void=dose_adjustment_void,
+    record="adjustment",
+)

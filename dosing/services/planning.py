@@ -16,8 +16,8 @@ from dosing.frequencies import administrations_per_day
 from dosing.models import DosePlan, TaperWeek
 from ecrf.audit import save_audited
 from ecrf.exceptions import InvalidInput
-from findings.recording import check_patient_entry
 from patients.models import Patient
+from patients.services import check_patient_entry
 from trials.models import Regimen
 
 MG_PLACES = 4

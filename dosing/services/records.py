@@ -18,18 +18,13 @@ from dosing.frequencies import ONCE, daily_dose
 from dosing.models import DoseFrequency, DoseRecord
 from ecrf.audit import save_audited, update_audited
 from ecrf.exceptions import InvalidInput
+from ecrf.record_writes import RecordWrites
 from endpoints.services import refreshes_endpoints
-from findings.recording import (
-    check_not_before,
-    check_not_future,
-    check_patient_entry,
-    locked_for_change,
-    merged,
-    void_patient_record,
-)
 from patients.models import Patient
+from patients.records import locked_for_change, merged, patient_record_void
+from patients.services import check_not_before, check_not_future, check_patient_entry
 
-EDITABLE = ("start_date", "end_date", "dose_mg", "frequency", "given", "note")
+DOSE_RECORD_FIELDS = ("start_date", "end_date", "dose_mg", "frequency", "given", "note")
 
 
 def lock_patient(patient: Patient) -> Patient:
@@ -137,7 +132,9 @@ def dose_record_update(
     check_patient_entry(actor, record.patient)
     patient = lock_patient(record.patient)
     locked = locked_for_change(record, reason=reason, expected_version=expected_version)
-    values = _validated(patient, locked.drug, merged(locked, changes, EDITABLE), own_pk=locked.pk)
+    values = _validated(
+        patient, locked.drug, merged(locked, changes, DOSE_RECORD_FIELDS), own_pk=locked.pk
+    )
     return update_audited(
         locked, changes=values, actor=actor, reason=reason, expected_version=expected_version
     )
@@ -148,6 +145,11 @@ def dose_record_update(
 def dose_record_void(
     *, actor, record: DoseRecord, reason: str | None, expected_version: int | None
 ) -> DoseRecord:
-    return void_patient_record(
+    return patient_record_void(
         record, actor=actor, reason=reason, expected_version=expected_version
     )
+
+
+DOSE_RECORD_WRITES = RecordWrites(
+    create=dose_record_create, update=dose_record_update, void=dose_record_void, record="record"
+)

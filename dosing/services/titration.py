@@ -20,8 +20,8 @@ from dosing.trough_titration import TroughProposal, trough_proposal
 from ecrf.access import Action
 from ecrf.audit import save_audited
 from ecrf.exceptions import Conflict, InvalidInput
-from findings.recording import check_patient_entry
 from patients.models import Patient
+from patients.services import check_patient_entry
 
 
 def _check_still_current(shown: TroughProposal, trough_result_id: int, dose_record_id: int):

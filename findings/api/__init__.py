@@ -1,1 +1,1 @@
-"""HTTP API of the findings app: one module per group of records, all built on `base`."""
+"""HTTP API of the findings app: one module per group of records, each a `PatientRecordViewSet`."""

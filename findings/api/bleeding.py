@@ -4,67 +4,41 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from findings.api.base import (
+from ecrf.api import (
     AUDIT_FIELDS,
     ChangeFieldsMixin,
     PatientRecordSerializer,
     PatientRecordViewSet,
+    RecordAtVisitCreateSerializer,
+    RecordAtVisitUpdateSerializer,
     patient_field,
     record_schema,
-    visit_field,
 )
 from findings.models import BleedingAssessment, RescueTherapy
-from findings.services.bleeding import (
-    bleeding_assessment_create,
-    bleeding_assessment_update,
-    bleeding_assessment_void,
-)
-from findings.services.rescue import (
-    rescue_therapy_create,
-    rescue_therapy_update,
-    rescue_therapy_void,
-)
-
-BLEEDING_INPUT = [
-    "visit",
-    "assessed_at",
-    "who_grade",
-    "itp_bat_skin",
-    "itp_bat_mucosal",
-    "itp_bat_organ",
-    "notes",
-]
+from findings.services.bleeding import BLEEDING_ASSESSMENT_FIELDS, BLEEDING_ASSESSMENT_WRITES
+from findings.services.rescue import RESCUE_THERAPY_FIELDS, RESCUE_THERAPY_WRITES
 
 
 class BleedingAssessmentSerializer(PatientRecordSerializer):
     class Meta:
         model = BleedingAssessment
-        fields = ["id", "patient", "subject_id", *BLEEDING_INPUT, "smog", *AUDIT_FIELDS]
+        fields = ["id", "patient", "subject_id", *BLEEDING_ASSESSMENT_FIELDS, "smog", *AUDIT_FIELDS]
         read_only_fields = fields
 
 
-class BleedingAssessmentCreateSerializer(serializers.ModelSerializer):
-    patient = patient_field()
-    visit = visit_field()
-
+class BleedingAssessmentCreateSerializer(RecordAtVisitCreateSerializer):
     class Meta:
         model = BleedingAssessment
-        fields = ["patient", *BLEEDING_INPUT]
+        fields = ["patient", *BLEEDING_ASSESSMENT_FIELDS]
 
 
-class BleedingAssessmentUpdateSerializer(ChangeFieldsMixin, serializers.ModelSerializer):
-    visit = visit_field()
-
+class BleedingAssessmentUpdateSerializer(RecordAtVisitUpdateSerializer):
     class Meta:
         model = BleedingAssessment
-        fields = [*BLEEDING_INPUT, "reason", "version"]
+        fields = [*BLEEDING_ASSESSMENT_FIELDS, "reason", "version"]
 
 
-@record_schema(
-    output=BleedingAssessmentSerializer,
-    create=BleedingAssessmentCreateSerializer,
-    update=BleedingAssessmentUpdateSerializer,
-)
+@record_schema
 class BleedingAssessmentViewSet(PatientRecordViewSet):
     """WHO bleeding grade (0–4) with optional ITP-BAT domain grades; SMOG code derived."""
 
@@ -72,29 +46,10 @@ class BleedingAssessmentViewSet(PatientRecordViewSet):
     output_serializer_class = BleedingAssessmentSerializer
     create_serializer_class = BleedingAssessmentCreateSerializer
     update_serializer_class = BleedingAssessmentUpdateSerializer
+    writes = BLEEDING_ASSESSMENT_WRITES
     filterset_fields = ["patient", "is_voided", "who_grade"]
     ordering_fields = ["assessed_at", "created_at"]
     ordering = ["patient", "assessed_at", "id"]
-
-    def create_for(self, patient, data):
-        return bleeding_assessment_create(actor=self.request.user, patient=patient, **data)
-
-    def update_with(self, instance, changes, *, reason, version):
-        return bleeding_assessment_update(
-            actor=self.request.user,
-            assessment=instance,
-            changes=changes,
-            reason=reason,
-            expected_version=version,
-        )
-
-    def void_with(self, instance, *, reason, version):
-        return bleeding_assessment_void(
-            actor=self.request.user, assessment=instance, reason=reason, expected_version=version
-        )
-
-
-RESCUE_INPUT = ["started_at", "stopped_at", "therapy", "itp_directed", "kind", "indication"]
 
 
 # The kind's choices are an enum in the create request only; elsewhere a plain string, so the
@@ -107,7 +62,7 @@ class RescueTherapySerializer(PatientRecordSerializer):
 
     class Meta:
         model = RescueTherapy
-        fields = ["id", "patient", "subject_id", *RESCUE_INPUT, *AUDIT_FIELDS]
+        fields = ["id", "patient", "subject_id", *RESCUE_THERAPY_FIELDS, *AUDIT_FIELDS]
         read_only_fields = fields
 
 
@@ -116,7 +71,7 @@ class RescueTherapyCreateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RescueTherapy
-        fields = ["patient", *RESCUE_INPUT]
+        fields = ["patient", *RESCUE_THERAPY_FIELDS]
 
 
 class RescueTherapyUpdateSerializer(ChangeFieldsMixin, serializers.ModelSerializer):
@@ -124,14 +79,10 @@ class RescueTherapyUpdateSerializer(ChangeFieldsMixin, serializers.ModelSerializ
 
     class Meta:
         model = RescueTherapy
-        fields = [*RESCUE_INPUT, "reason", "version"]
+        fields = [*RESCUE_THERAPY_FIELDS, "reason", "version"]
 
 
-@record_schema(
-    output=RescueTherapySerializer,
-    create=RescueTherapyCreateSerializer,
-    update=RescueTherapyUpdateSerializer,
-)
+@record_schema
 class RescueTherapyViewSet(PatientRecordViewSet):
     """Rescue and concomitant therapies; `itp_directed` ones count against a response."""
 
@@ -139,23 +90,7 @@ class RescueTherapyViewSet(PatientRecordViewSet):
     output_serializer_class = RescueTherapySerializer
     create_serializer_class = RescueTherapyCreateSerializer
     update_serializer_class = RescueTherapyUpdateSerializer
+    writes = RESCUE_THERAPY_WRITES
     filterset_fields = ["patient", "is_voided", "kind", "itp_directed"]
     ordering_fields = ["started_at", "created_at"]
     ordering = ["patient", "started_at", "id"]
-
-    def create_for(self, patient, data):
-        return rescue_therapy_create(actor=self.request.user, patient=patient, **data)
-
-    def update_with(self, instance, changes, *, reason, version):
-        return rescue_therapy_update(
-            actor=self.request.user,
-            therapy=instance,
-            changes=changes,
-            reason=reason,
-            expected_version=version,
-        )
-
-    def void_with(self, instance, *, reason, version):
-        return rescue_therapy_void(
-            actor=self.request.user, therapy=instance, reason=reason, expected_version=version
-        )

@@ -6,27 +6,21 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from domain.scores import ESSDAI_DOMAINS, esspri_acceptable
-from findings.api.base import (
+from ecrf.api import (
     AUDIT_FIELDS,
-    ChangeFieldsMixin,
     PatientRecordSerializer,
     PatientRecordViewSet,
-    patient_field,
+    RecordAtVisitCreateSerializer,
+    RecordAtVisitUpdateSerializer,
     record_schema,
-    visit_field,
 )
 from findings.models import EssdaiAssessment, EsspriAssessment
 from findings.services.scores import (
-    ESSPRI_ITEMS,
-    essdai_assessment_create,
-    essdai_assessment_update,
-    essdai_assessment_void,
-    esspri_assessment_create,
-    esspri_assessment_update,
-    esspri_assessment_void,
+    ESSDAI_ASSESSMENT_FIELDS,
+    ESSDAI_ASSESSMENT_WRITES,
+    ESSPRI_ASSESSMENT_FIELDS,
+    ESSPRI_ASSESSMENT_WRITES,
 )
-
-ESSDAI_INPUT = ["visit", "assessed_on", *ESSDAI_DOMAINS]
 
 
 class EssdaiLevelsAsIntegers:
@@ -48,34 +42,31 @@ class EssdaiLevelsAsIntegers:
 class EssdaiAssessmentSerializer(EssdaiLevelsAsIntegers, PatientRecordSerializer):
     class Meta:
         model = EssdaiAssessment
-        fields = ["id", "patient", "subject_id", *ESSDAI_INPUT, "total", "activity", *AUDIT_FIELDS]
+        fields = [
+            "id",
+            "patient",
+            "subject_id",
+            *ESSDAI_ASSESSMENT_FIELDS,
+            "total",
+            "activity",
+            *AUDIT_FIELDS,
+        ]
         read_only_fields = fields
 
 
-class EssdaiAssessmentCreateSerializer(EssdaiLevelsAsIntegers, serializers.ModelSerializer):
-    patient = patient_field()
-    visit = visit_field()
-
+class EssdaiAssessmentCreateSerializer(EssdaiLevelsAsIntegers, RecordAtVisitCreateSerializer):
     class Meta:
         model = EssdaiAssessment
-        fields = ["patient", *ESSDAI_INPUT]
+        fields = ["patient", *ESSDAI_ASSESSMENT_FIELDS]
 
 
-class EssdaiAssessmentUpdateSerializer(
-    EssdaiLevelsAsIntegers, ChangeFieldsMixin, serializers.ModelSerializer
-):
-    visit = visit_field()
-
+class EssdaiAssessmentUpdateSerializer(EssdaiLevelsAsIntegers, RecordAtVisitUpdateSerializer):
     class Meta:
         model = EssdaiAssessment
-        fields = [*ESSDAI_INPUT, "reason", "version"]
+        fields = [*ESSDAI_ASSESSMENT_FIELDS, "reason", "version"]
 
 
-@record_schema(
-    output=EssdaiAssessmentSerializer,
-    create=EssdaiAssessmentCreateSerializer,
-    update=EssdaiAssessmentUpdateSerializer,
-)
+@record_schema
 class EssdaiAssessmentViewSet(PatientRecordViewSet):
     """ESSDAI: the activity level of each of the 12 domains; total (0–123) and class computed."""
 
@@ -83,35 +74,9 @@ class EssdaiAssessmentViewSet(PatientRecordViewSet):
     output_serializer_class = EssdaiAssessmentSerializer
     create_serializer_class = EssdaiAssessmentCreateSerializer
     update_serializer_class = EssdaiAssessmentUpdateSerializer
+    writes = ESSDAI_ASSESSMENT_WRITES
     ordering_fields = ["assessed_on", "created_at"]
     ordering = ["patient", "assessed_on", "id"]
-
-    def create_for(self, patient, data):
-        visit, assessed_on = data.pop("visit", None), data.pop("assessed_on")
-        return essdai_assessment_create(
-            actor=self.request.user,
-            patient=patient,
-            assessed_on=assessed_on,
-            levels=data,
-            visit=visit,
-        )
-
-    def update_with(self, instance, changes, *, reason, version):
-        return essdai_assessment_update(
-            actor=self.request.user,
-            assessment=instance,
-            changes=changes,
-            reason=reason,
-            expected_version=version,
-        )
-
-    def void_with(self, instance, *, reason, version):
-        return essdai_assessment_void(
-            actor=self.request.user, assessment=instance, reason=reason, expected_version=version
-        )
-
-
-ESSPRI_INPUT = ["visit", "assessed_on", *ESSPRI_ITEMS]
 
 
 class EsspriAssessmentSerializer(PatientRecordSerializer):
@@ -125,7 +90,7 @@ class EsspriAssessmentSerializer(PatientRecordSerializer):
             "id",
             "patient",
             "subject_id",
-            *ESSPRI_INPUT,
+            *ESSPRI_ASSESSMENT_FIELDS,
             "score",
             "acceptable",
             *AUDIT_FIELDS,
@@ -137,28 +102,19 @@ class EsspriAssessmentSerializer(PatientRecordSerializer):
         return esspri_acceptable(record.score)
 
 
-class EsspriAssessmentCreateSerializer(serializers.ModelSerializer):
-    patient = patient_field()
-    visit = visit_field()
-
+class EsspriAssessmentCreateSerializer(RecordAtVisitCreateSerializer):
     class Meta:
         model = EsspriAssessment
-        fields = ["patient", *ESSPRI_INPUT]
+        fields = ["patient", *ESSPRI_ASSESSMENT_FIELDS]
 
 
-class EsspriAssessmentUpdateSerializer(ChangeFieldsMixin, serializers.ModelSerializer):
-    visit = visit_field()
-
+class EsspriAssessmentUpdateSerializer(RecordAtVisitUpdateSerializer):
     class Meta:
         model = EsspriAssessment
-        fields = [*ESSPRI_INPUT, "reason", "version"]
+        fields = [*ESSPRI_ASSESSMENT_FIELDS, "reason", "version"]
 
 
-@record_schema(
-    output=EsspriAssessmentSerializer,
-    create=EsspriAssessmentCreateSerializer,
-    update=EsspriAssessmentUpdateSerializer,
-)
+@record_schema
 class EsspriAssessmentViewSet(PatientRecordViewSet):
     """ESSPRI: dryness, fatigue and pain (0–10 each); the score (their mean) computed."""
 
@@ -166,22 +122,6 @@ class EsspriAssessmentViewSet(PatientRecordViewSet):
     output_serializer_class = EsspriAssessmentSerializer
     create_serializer_class = EsspriAssessmentCreateSerializer
     update_serializer_class = EsspriAssessmentUpdateSerializer
+    writes = ESSPRI_ASSESSMENT_WRITES
     ordering_fields = ["assessed_on", "created_at"]
     ordering = ["patient", "assessed_on", "id"]
-
-    def create_for(self, patient, data):
-        return esspri_assessment_create(actor=self.request.user, patient=patient, **data)
-
-    def update_with(self, instance, changes, *, reason, version):
-        return esspri_assessment_update(
-            actor=self.request.user,
-            assessment=instance,
-            changes=changes,
-            reason=reason,
-            expected_version=version,
-        )
-
-    def void_with(self, instance, *, reason, version):
-        return esspri_assessment_void(
-            actor=self.request.user, assessment=instance, reason=reason, expected_version=version
-        )

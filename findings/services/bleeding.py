@@ -10,27 +10,21 @@ import datetime as dt
 
 from django.db import transaction
 
-from ecrf.audit import save_audited, update_audited
 from ecrf.exceptions import InvalidInput
+from ecrf.record_writes import RecordWrites
 from endpoints.services import refreshes_endpoints
 from findings.models import BleedingAssessment
-from findings.recording import (
-    check_not_future,
-    check_patient_entry,
-    check_visit,
-    locked_for_change,
-    merged,
-    void_patient_record,
-)
 from findings.scales import SMOG_MAXIMA, WHO_BLEEDING_MAX, smog_code
 from patients.models import Patient
+from patients.records import PatientRecordRules, patient_record_void
+from patients.services import check_not_future, check_visit_of_patient
 from visits.models import Visit
 
-EDITABLE = ("visit", "assessed_at", "who_grade", *SMOG_MAXIMA, "notes")
+BLEEDING_ASSESSMENT_FIELDS = ("visit", "assessed_at", "who_grade", *SMOG_MAXIMA, "notes")
 
 
 def _validated(patient: Patient, values: dict) -> dict:
-    check_visit(patient, values["visit"])
+    check_visit_of_patient(values["visit"], patient)
     check_not_future(values["assessed_at"], "assessed_at")
     if not 0 <= values["who_grade"] <= WHO_BLEEDING_MAX:
         raise InvalidInput(f"WHO bleeding grade is 0 to {WHO_BLEEDING_MAX}.", field="who_grade")
@@ -48,6 +42,9 @@ def _validated(patient: Patient, values: dict) -> dict:
     return {**values, "smog": smog_code(*domains.values())}
 
 
+BLEEDING_RULES = PatientRecordRules(BleedingAssessment, BLEEDING_ASSESSMENT_FIELDS, _validated)
+
+
 @refreshes_endpoints("bleeding assessed")
 @transaction.atomic
 def bleeding_assessment_create(
@@ -62,21 +59,18 @@ def bleeding_assessment_create(
     visit: Visit | None = None,
     notes: str = "",
 ) -> BleedingAssessment:
-    check_patient_entry(actor, patient)
-    values = _validated(
-        patient,
-        {
-            "visit": visit,
-            "assessed_at": assessed_at,
-            "who_grade": who_grade,
-            "itp_bat_skin": itp_bat_skin,
-            "itp_bat_mucosal": itp_bat_mucosal,
-            "itp_bat_organ": itp_bat_organ,
-            "notes": notes,
-        },
+    values = {
+        "visit": visit,
+        "assessed_at": assessed_at,
+        "who_grade": who_grade,
+        "itp_bat_skin": itp_bat_skin,
+        "itp_bat_mucosal": itp_bat_mucosal,
+        "itp_bat_organ": itp_bat_organ,
+        "notes": notes,
+    }
+    return BLEEDING_RULES.create(
+        actor=actor, patient=patient, values=values, reason="Bleeding assessment entered"
     )
-    assessment = BleedingAssessment(patient=patient, **values)
-    return save_audited(assessment, actor=actor, reason="Bleeding assessment entered")
 
 
 @refreshes_endpoints("bleeding assessment corrected")
@@ -89,11 +83,8 @@ def bleeding_assessment_update(
     reason: str | None,
     expected_version: int | None,
 ) -> BleedingAssessment:
-    check_patient_entry(actor, assessment.patient)
-    locked = locked_for_change(assessment, reason=reason, expected_version=expected_version)
-    values = _validated(locked.patient, merged(locked, changes, EDITABLE))
-    return update_audited(
-        locked, changes=values, actor=actor, reason=reason, expected_version=expected_version
+    return BLEEDING_RULES.update(
+        assessment, actor=actor, changes=changes, reason=reason, expected_version=expected_version
     )
 
 
@@ -102,6 +93,14 @@ def bleeding_assessment_update(
 def bleeding_assessment_void(
     *, actor, assessment: BleedingAssessment, reason: str | None, expected_version: int | None
 ) -> BleedingAssessment:
-    return void_patient_record(
+    return patient_record_void(
         assessment, actor=actor, reason=reason, expected_version=expected_version
     )
+
+
+BLEEDING_ASSESSMENT_WRITES = RecordWrites(
+    create=bleeding_assessment_create,
+    update=bleeding_assessment_update,
+    void=bleeding_assessment_void,
+    record="assessment",
+)

@@ -6,40 +6,37 @@ import datetime as dt
 
 from django.db import transaction
 
-from ecrf.audit import save_audited, update_audited
 from ecrf.exceptions import InvalidInput
+from ecrf.record_writes import RecordWrites
 from findings.models import EcogAssessment
-from findings.recording import (
-    check_not_future,
-    check_patient_entry,
-    check_visit,
-    locked_for_change,
-    merged,
-    void_patient_record,
-)
 from findings.scales import ECOG_MAX
 from patients.models import Patient
+from patients.records import PatientRecordRules, patient_record_void
+from patients.services import check_not_future, check_visit_of_patient
 from visits.models import Visit
 
-EDITABLE = ("visit", "assessed_on", "score")
+ECOG_ASSESSMENT_FIELDS = ("visit", "assessed_on", "score")
 
 
 def _validated(patient: Patient, values: dict) -> dict:
-    check_visit(patient, values["visit"])
+    check_visit_of_patient(values["visit"], patient)
     check_not_future(values["assessed_on"], "assessed_on")
     if not 0 <= values["score"] <= ECOG_MAX:
         raise InvalidInput(f"ECOG performance status is 0 to {ECOG_MAX}.", field="score")
     return values
 
 
+ECOG_RULES = PatientRecordRules(EcogAssessment, ECOG_ASSESSMENT_FIELDS, _validated)
+
+
 @transaction.atomic
 def ecog_assessment_create(
     *, actor, patient: Patient, assessed_on: dt.date, score: int, visit: Visit | None = None
 ) -> EcogAssessment:
-    check_patient_entry(actor, patient)
-    values = _validated(patient, {"visit": visit, "assessed_on": assessed_on, "score": score})
-    record = EcogAssessment(patient=patient, **values)
-    return save_audited(record, actor=actor, reason="ECOG performance status entered")
+    values = {"visit": visit, "assessed_on": assessed_on, "score": score}
+    return ECOG_RULES.create(
+        actor=actor, patient=patient, values=values, reason="ECOG performance status entered"
+    )
 
 
 @transaction.atomic
@@ -51,11 +48,8 @@ def ecog_assessment_update(
     reason: str | None,
     expected_version: int | None,
 ) -> EcogAssessment:
-    check_patient_entry(actor, assessment.patient)
-    locked = locked_for_change(assessment, reason=reason, expected_version=expected_version)
-    values = _validated(locked.patient, merged(locked, changes, EDITABLE))
-    return update_audited(
-        locked, changes=values, actor=actor, reason=reason, expected_version=expected_version
+    return ECOG_RULES.update(
+        assessment, actor=actor, changes=changes, reason=reason, expected_version=expected_version
     )
 
 
@@ -63,6 +57,14 @@ def ecog_assessment_update(
 def ecog_assessment_void(
     *, actor, assessment: EcogAssessment, reason: str | None, expected_version: int | None
 ) -> EcogAssessment:
-    return void_patient_record(
+    return patient_record_void(
         assessment, actor=actor, reason=reason, expected_version=expected_version
     )
+
+
+ECOG_ASSESSMENT_WRITES = RecordWrites(
+    create=ecog_assessment_create,
+    update=ecog_assessment_update,
+    void=ecog_assessment_void,
+    record="assessment",
+)

@@ -10,23 +10,25 @@ import datetime as dt
 
 from django.db import transaction
 
-from ecrf.audit import save_audited, update_audited
 from ecrf.exceptions import InvalidInput
+from ecrf.record_writes import RecordWrites
 from endpoints.services import refreshes_endpoints
 from findings.models import RescueTherapy, TherapyKind
-from findings.recording import (
-    check_not_future,
-    check_patient_entry,
-    locked_for_change,
-    merged,
-    void_patient_record,
-)
 from patients.models import Patient
+from patients.records import PatientRecordRules, patient_record_void
+from patients.services import check_not_future
 
-EDITABLE = ("started_at", "stopped_at", "therapy", "itp_directed", "kind", "indication")
+RESCUE_THERAPY_FIELDS = (
+    "started_at",
+    "stopped_at",
+    "therapy",
+    "itp_directed",
+    "kind",
+    "indication",
+)
 
 
-def _validated(values: dict) -> dict:
+def _validated(_patient: Patient, values: dict) -> dict:
     check_not_future(values["started_at"], "started_at")
     check_not_future(values["stopped_at"], "stopped_at")
     if values["stopped_at"] is not None and values["stopped_at"] < values["started_at"]:
@@ -42,6 +44,9 @@ def _validated(values: dict) -> dict:
     return {**values, "therapy": therapy}
 
 
+RESCUE_RULES = PatientRecordRules(RescueTherapy, RESCUE_THERAPY_FIELDS, _validated)
+
+
 @refreshes_endpoints("rescue therapy entered")
 @transaction.atomic
 def rescue_therapy_create(
@@ -55,19 +60,20 @@ def rescue_therapy_create(
     kind: str = TherapyKind.RESCUE,
     indication: str = "",
 ) -> RescueTherapy:
-    check_patient_entry(actor, patient)
-    values = _validated(
-        {
-            "started_at": started_at,
-            "stopped_at": stopped_at,
-            "therapy": therapy,
-            "itp_directed": itp_directed,
-            "kind": kind,
-            "indication": indication,
-        }
+    values = {
+        "started_at": started_at,
+        "stopped_at": stopped_at,
+        "therapy": therapy,
+        "itp_directed": itp_directed,
+        "kind": kind,
+        "indication": indication,
+    }
+    return RESCUE_RULES.create(
+        actor=actor,
+        patient=patient,
+        values=values,
+        reason=lambda record: f"{record.get_kind_display()} entered",
     )
-    record = RescueTherapy(patient=patient, **values)
-    return save_audited(record, actor=actor, reason=f"{record.get_kind_display()} entered")
 
 
 @refreshes_endpoints("rescue therapy corrected")
@@ -80,11 +86,8 @@ def rescue_therapy_update(
     reason: str | None,
     expected_version: int | None,
 ) -> RescueTherapy:
-    check_patient_entry(actor, therapy.patient)
-    locked = locked_for_change(therapy, reason=reason, expected_version=expected_version)
-    values = _validated(merged(locked, changes, EDITABLE))
-    return update_audited(
-        locked, changes=values, actor=actor, reason=reason, expected_version=expected_version
+    return RESCUE_RULES.update(
+        therapy, actor=actor, changes=changes, reason=reason, expected_version=expected_version
     )
 
 
@@ -93,6 +96,14 @@ def rescue_therapy_update(
 def rescue_therapy_void(
     *, actor, therapy: RescueTherapy, reason: str | None, expected_version: int | None
 ) -> RescueTherapy:
-    return void_patient_record(
+    return patient_record_void(
         therapy, actor=actor, reason=reason, expected_version=expected_version
     )
+
+
+RESCUE_THERAPY_WRITES = RecordWrites(
+    create=rescue_therapy_create,
+    update=rescue_therapy_update,
+    void=rescue_therapy_void,
+    record="therapy",
+)

@@ -9,29 +9,23 @@ from django.db import transaction
 
 from domain.errors import DomainError
 from domain.scores import ESSDAI_DOMAINS, essdai_total, esspri_score
-from ecrf.audit import save_audited, update_audited
 from ecrf.exceptions import InvalidInput
+from ecrf.record_writes import RecordWrites
 from endpoints.services import refreshes_endpoints
 from findings.models import EssdaiAssessment, EsspriAssessment
-from findings.recording import (
-    check_not_future,
-    check_patient_entry,
-    check_visit,
-    locked_for_change,
-    merged,
-    void_patient_record,
-)
 from patients.models import Patient
+from patients.records import PatientRecordRules, patient_record_void
+from patients.services import check_not_future, check_visit_of_patient
 from visits.models import Visit
 
-ESSDAI_EDITABLE = ("visit", "assessed_on", *ESSDAI_DOMAINS)
+ESSDAI_ASSESSMENT_FIELDS = ("visit", "assessed_on", *ESSDAI_DOMAINS)
 ESSPRI_ITEMS = ("dryness", "fatigue", "pain")
-ESSPRI_EDITABLE = ("visit", "assessed_on", *ESSPRI_ITEMS)
+ESSPRI_ASSESSMENT_FIELDS = ("visit", "assessed_on", *ESSPRI_ITEMS)
 _DOMAIN_PATH = "domains"
 
 
 def _essdai_validated(patient: Patient, values: dict) -> dict:
-    check_visit(patient, values["visit"])
+    check_visit_of_patient(values["visit"], patient)
     check_not_future(values["assessed_on"], "assessed_on")
     levels = {name: values[name] for name in ESSDAI_DOMAINS if values[name] is not None}
     try:
@@ -44,13 +38,17 @@ def _essdai_validated(patient: Patient, values: dict) -> dict:
 
 
 def _esspri_validated(patient: Patient, values: dict) -> dict:
-    check_visit(patient, values["visit"])
+    check_visit_of_patient(values["visit"], patient)
     check_not_future(values["assessed_on"], "assessed_on")
     try:
         score = esspri_score(*(values[item] for item in ESSPRI_ITEMS))
     except DomainError as error:
         raise InvalidInput(f"ESSPRI item {error.message}.", field=error.field) from error
     return {**values, "score": score}
+
+
+ESSDAI_RULES = PatientRecordRules(EssdaiAssessment, ESSDAI_ASSESSMENT_FIELDS, _essdai_validated)
+ESSPRI_RULES = PatientRecordRules(EsspriAssessment, ESSPRI_ASSESSMENT_FIELDS, _esspri_validated)
 
 
 @refreshes_endpoints("ESSDAI entered")
@@ -60,17 +58,17 @@ def essdai_assessment_create(
     actor,
     patient: Patient,
     assessed_on: dt.date,
-    levels: dict[str, int],
     visit: Visit | None = None,
+    **levels: int | None,
 ) -> EssdaiAssessment:
-    check_patient_entry(actor, patient)
-    values = _essdai_validated(
-        patient,
-        {"visit": visit, "assessed_on": assessed_on}
-        | {name: levels.get(name) for name in ESSDAI_DOMAINS},
-    )
-    record = EssdaiAssessment(patient=patient, **values)
-    return save_audited(record, actor=actor, reason="ESSDAI entered")
+    """`levels`: the activity level of each domain assessed, by domain name (e.g. `renal=0`)."""
+    unknown = sorted(set(levels) - set(ESSDAI_DOMAINS))
+    if unknown:
+        raise TypeError(f"Not ESSDAI domains: {', '.join(unknown)}")
+    values = {"visit": visit, "assessed_on": assessed_on} | {
+        name: levels.get(name) for name in ESSDAI_DOMAINS
+    }
+    return ESSDAI_RULES.create(actor=actor, patient=patient, values=values, reason="ESSDAI entered")
 
 
 @refreshes_endpoints("ESSDAI corrected")
@@ -83,11 +81,8 @@ def essdai_assessment_update(
     reason: str | None,
     expected_version: int | None,
 ) -> EssdaiAssessment:
-    check_patient_entry(actor, assessment.patient)
-    locked = locked_for_change(assessment, reason=reason, expected_version=expected_version)
-    values = _essdai_validated(locked.patient, merged(locked, changes, ESSDAI_EDITABLE))
-    return update_audited(
-        locked, changes=values, actor=actor, reason=reason, expected_version=expected_version
+    return ESSDAI_RULES.update(
+        assessment, actor=actor, changes=changes, reason=reason, expected_version=expected_version
     )
 
 
@@ -96,7 +91,7 @@ def essdai_assessment_update(
 def essdai_assessment_void(
     *, actor, assessment: EssdaiAssessment, reason: str | None, expected_version: int | None
 ) -> EssdaiAssessment:
-    return void_patient_record(
+    return patient_record_void(
         assessment, actor=actor, reason=reason, expected_version=expected_version
     )
 
@@ -113,19 +108,14 @@ def esspri_assessment_create(
     pain: Decimal,
     visit: Visit | None = None,
 ) -> EsspriAssessment:
-    check_patient_entry(actor, patient)
-    values = _esspri_validated(
-        patient,
-        {
-            "visit": visit,
-            "assessed_on": assessed_on,
-            "dryness": dryness,
-            "fatigue": fatigue,
-            "pain": pain,
-        },
-    )
-    record = EsspriAssessment(patient=patient, **values)
-    return save_audited(record, actor=actor, reason="ESSPRI entered")
+    values = {
+        "visit": visit,
+        "assessed_on": assessed_on,
+        "dryness": dryness,
+        "fatigue": fatigue,
+        "pain": pain,
+    }
+    return ESSPRI_RULES.create(actor=actor, patient=patient, values=values, reason="ESSPRI entered")
 
 
 @refreshes_endpoints("ESSPRI corrected")
@@ -138,11 +128,8 @@ def esspri_assessment_update(
     reason: str | None,
     expected_version: int | None,
 ) -> EsspriAssessment:
-    check_patient_entry(actor, assessment.patient)
-    locked = locked_for_change(assessment, reason=reason, expected_version=expected_version)
-    values = _esspri_validated(locked.patient, merged(locked, changes, ESSPRI_EDITABLE))
-    return update_audited(
-        locked, changes=values, actor=actor, reason=reason, expected_version=expected_version
+    return ESSPRI_RULES.update(
+        assessment, actor=actor, changes=changes, reason=reason, expected_version=expected_version
     )
 
 
@@ -151,6 +138,20 @@ def esspri_assessment_update(
 def esspri_assessment_void(
     *, actor, assessment: EsspriAssessment, reason: str | None, expected_version: int | None
 ) -> EsspriAssessment:
-    return void_patient_record(
+    return patient_record_void(
         assessment, actor=actor, reason=reason, expected_version=expected_version
     )
+
+
+ESSDAI_ASSESSMENT_WRITES = RecordWrites(
+    create=essdai_assessment_create,
+    update=essdai_assessment_update,
+    void=essdai_assessment_void,
+    record="assessment",
+)
+ESSPRI_ASSESSMENT_WRITES = RecordWrites(
+    create=esspri_assessment_create,
+    update=esspri_assessment_update,
+    void=esspri_assessment_void,
+    record="assessment",
+)

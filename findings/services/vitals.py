@@ -7,17 +7,9 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from ecrf.audit import save_audited, update_audited
 from ecrf.exceptions import InvalidInput
+from ecrf.record_writes import RecordWrites
 from findings.models import VitalSigns
-from findings.recording import (
-    check_not_future,
-    check_patient_entry,
-    check_visit,
-    locked_for_change,
-    merged,
-    void_patient_record,
-)
 from findings.scales import (
     DIASTOLIC_RANGE_MMHG,
     HEART_RATE_RANGE_BPM,
@@ -25,7 +17,8 @@ from findings.scales import (
     TEMPERATURE_RANGE_C,
 )
 from patients.models import Patient
-from patients.services import check_body_size
+from patients.records import PatientRecordRules, patient_record_void
+from patients.services import check_body_size, check_not_future, check_visit_of_patient
 from visits.models import Visit
 
 MEASUREMENTS = (
@@ -36,7 +29,7 @@ MEASUREMENTS = (
     "weight_kg",
     "height_cm",
 )
-EDITABLE = ("visit", "measured_on", *MEASUREMENTS)
+VITAL_SIGNS_FIELDS = ("visit", "measured_on", *MEASUREMENTS)
 RANGES = {
     "systolic_mmhg": (SYSTOLIC_RANGE_MMHG, "mmHg"),
     "diastolic_mmhg": (DIASTOLIC_RANGE_MMHG, "mmHg"),
@@ -46,7 +39,7 @@ RANGES = {
 
 
 def _validated(patient: Patient, values: dict) -> dict:
-    check_visit(patient, values["visit"])
+    check_visit_of_patient(values["visit"], patient)
     check_not_future(values["measured_on"], "measured_on")
     if all(values[name] is None for name in MEASUREMENTS):
         raise InvalidInput(
@@ -68,6 +61,9 @@ def _validated(patient: Patient, values: dict) -> dict:
     return values
 
 
+VITAL_SIGNS_RULES = PatientRecordRules(VitalSigns, VITAL_SIGNS_FIELDS, _validated)
+
+
 @transaction.atomic
 def vital_signs_create(
     *,
@@ -82,33 +78,27 @@ def vital_signs_create(
     height_cm: Decimal | None = None,
     visit: Visit | None = None,
 ) -> VitalSigns:
-    check_patient_entry(actor, patient)
-    values = _validated(
-        patient,
-        {
-            "visit": visit,
-            "measured_on": measured_on,
-            "systolic_mmhg": systolic_mmhg,
-            "diastolic_mmhg": diastolic_mmhg,
-            "heart_rate_bpm": heart_rate_bpm,
-            "temperature_c": temperature_c,
-            "weight_kg": weight_kg,
-            "height_cm": height_cm,
-        },
+    values = {
+        "visit": visit,
+        "measured_on": measured_on,
+        "systolic_mmhg": systolic_mmhg,
+        "diastolic_mmhg": diastolic_mmhg,
+        "heart_rate_bpm": heart_rate_bpm,
+        "temperature_c": temperature_c,
+        "weight_kg": weight_kg,
+        "height_cm": height_cm,
+    }
+    return VITAL_SIGNS_RULES.create(
+        actor=actor, patient=patient, values=values, reason="Vital signs entered"
     )
-    record = VitalSigns(patient=patient, **values)
-    return save_audited(record, actor=actor, reason="Vital signs entered")
 
 
 @transaction.atomic
 def vital_signs_update(
     *, actor, vitals: VitalSigns, changes: dict, reason: str | None, expected_version: int | None
 ) -> VitalSigns:
-    check_patient_entry(actor, vitals.patient)
-    locked = locked_for_change(vitals, reason=reason, expected_version=expected_version)
-    values = _validated(locked.patient, merged(locked, changes, EDITABLE))
-    return update_audited(
-        locked, changes=values, actor=actor, reason=reason, expected_version=expected_version
+    return VITAL_SIGNS_RULES.update(
+        vitals, actor=actor, changes=changes, reason=reason, expected_version=expected_version
     )
 
 
@@ -116,6 +106,11 @@ def vital_signs_update(
 def vital_signs_void(
     *, actor, vitals: VitalSigns, reason: str | None, expected_version: int | None
 ) -> VitalSigns:
-    return void_patient_record(
+    return patient_record_void(
         vitals, actor=actor, reason=reason, expected_version=expected_version
     )
+
+
+VITAL_SIGNS_WRITES = RecordWrites(
+    create=vital_signs_create, update=vital_signs_update, void=vital_signs_void, record="vitals"
+)
