@@ -17,6 +17,7 @@ from domain.endpoints import (
     parse_response_criteria,
 )
 from endpoints.sources import CourseData
+from findings.models import TherapyKind
 from patients.models import Patient, PatientStatus
 from trials.models import ProtocolVersion
 
@@ -44,7 +45,8 @@ def withdrawal_date(patient: Patient) -> dt.date | None:
 
 def build_course(patient: Patient, data: CourseData, *, evaluated_on: dt.date) -> PatientCourse:
     labs = data.labs.get(patient.pk, [])
-    rescue_rows = [r for r in data.rescue.get(patient.pk, []) if r.kind == "rescue"]
+    therapies = data.rescue.get(patient.pk, [])
+    rescue_rows = [r for r in therapies if r.kind == TherapyKind.RESCUE]
     return PatientCourse(
         day1=patient.day1,
         as_of=evaluated_on,
@@ -63,7 +65,7 @@ def build_course(patient: Patient, data: CourseData, *, evaluated_on: dt.date) -
             )
             for r in rescue_rows
         ],
-        transfusions=[r.started_at for r in rescue_rows if getattr(r, "is_transfusion", False)],
+        transfusions=[r.started_at for r in therapies if r.kind == TherapyKind.TRANSFUSION],
         scores={
             "ESSDAI": [
                 Observation(date=s.assessed_on, value=Decimal(s.total))

@@ -89,6 +89,8 @@ class BleedingAssessment(ClinicalRecord):
 class TherapyKind(models.TextChoices):
     RESCUE = "rescue", "Rescue therapy"
     CONCOMITANT = "concomitant", "Concomitant therapy"
+    # Red-cell transfusion: haemoglobin responses (AIHA/PRCA) need a transfusion-free interval.
+    TRANSFUSION = "transfusion", "Red-cell transfusion"
 
 
 class RescueTherapy(ClinicalRecord):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from endpoints.models import PatientAssessment
 from tests.test_study_report import Course, TrialBuilder
+from trials.models import Study
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +159,40 @@ def test_report_needs_report_access(builder, client_for, make_user):
     assert response.status_code == 403
     outsider = client_for(make_user("otto", "investigator", "NCT03304288"))
     assert outsider.get(f"/api/studies/{builder.study.pk}/report/").status_code == 404
+
+
+def test_a_red_cell_transfusion_rules_out_a_haemoglobin_response(
+    make_user, client_for, make_patient, place_on_arm
+):
+    """NCT03918265: Hb response needs no transfusion within 7 days of the 6-month value."""
+    study = Study.objects.get(registry_id="NCT03918265")
+    client = client_for(make_user("dana", "data_manager", "NCT03918265"))
+    day1 = timezone.localdate() - dt.timedelta(days=200)
+    patient = make_patient(study, "PUMCH", screened_on=day1 - dt.timedelta(days=5))
+    place_on_arm(patient, "TAC", day1=day1, status="enrolled")
+
+    def hb(day: int, value: str) -> None:
+        collected = f"{(day1 + dt.timedelta(days=day)).isoformat()}T08:00:00Z"
+        body = {"patient": patient.pk, "test_code": "HGB", "value": value, "unit": "g/L",
+                "lln": "115", "uln": "150", "collected_at": collected}  # fmt: skip
+        assert client.post("/api/lab-results/", body, format="json").status_code == 201
+
+    hb(-2, "70")
+    hb(180, "112")
+    url = f"/api/patients/{patient.pk}/assessments/"
+    result = client.get(url).json()["endpoints"]
+    assert (result["hb_6m"]["value"], result["hb_response_6m"]["value"]) == (112, "PR")
+
+    transfusion = {
+        "patient": patient.pk,
+        "started_at": (day1 + dt.timedelta(days=176)).isoformat(),
+        "stopped_at": (day1 + dt.timedelta(days=176)).isoformat(),
+        "therapy": "2 units packed red cells",
+        "itp_directed": False,
+        "kind": "transfusion",
+    }
+    assert client.post("/api/rescue-therapies/", transfusion, format="json").status_code == 201
+    result = client.get(url).json()["endpoints"]
+    assert result["hb_response_6m"]["value"] == "NR"
+    assert "transfus" in result["hb_response_6m"]["detail"]
+    assert result["hb_6m"]["value"] == 112  # the value itself is still reported
