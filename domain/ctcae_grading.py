@@ -173,73 +173,61 @@ ANEMIA = TermCriteria(
 # v5.0: with an abnormal baseline the grades are multiples of the baseline instead of the ULN;
 # grade 1 starts at 1.5x (ALT, AST), 2x (ALP, GGT; both inclusive: no ">" in the sheet) or
 # strictly above 1x (bilirubin) the baseline.
+# ALT and AST share their thresholds in CTCAE v5.0, and so do ALP and GGT: one table per pair,
+# so the twin terms cannot drift apart.
+_TRANSAMINASE_ROWS = (
+    _row(1, _uln("1", ">ULN-3×ULN")),
+    _row(2, _uln("3", ">3-5×ULN")),
+    _row(3, _uln("5", ">5-20×ULN")),
+    _row(4, _uln("20", ">20×ULN")),
+)
+_TRANSAMINASE_BASELINE_ROWS = (
+    _row(1, _baseline("1.5", "1.5-3×baseline", inclusive=True)),
+    _row(2, _baseline("3", ">3-5×baseline")),
+    _row(3, _baseline("5", ">5-20×baseline")),
+    _row(4, _baseline("20", ">20×baseline")),
+)
+_ALP_GGT_ROWS = (
+    _row(1, _uln("1", ">ULN-2.5×ULN")),
+    _row(2, _uln("2.5", ">2.5-5×ULN")),
+    _row(3, _uln("5", ">5-20×ULN")),
+    _row(4, _uln("20", ">20×ULN")),
+)
+_ALP_GGT_BASELINE_ROWS = (
+    _row(1, _baseline("2", "2-2.5×baseline", inclusive=True)),
+    _row(2, _baseline("2.5", ">2.5-5×baseline")),
+    _row(3, _baseline("5", ">5-20×baseline")),
+    _row(4, _baseline("20", ">20×baseline")),
+)
+
+
 ALT_INCREASED = TermCriteria(
     "Alanine aminotransferase increased",
     "10001551",
     Direction.HIGH,
-    rows=(
-        _row(1, _uln("1", ">ULN-3×ULN")),
-        _row(2, _uln("3", ">3-5×ULN")),
-        _row(3, _uln("5", ">5-20×ULN")),
-        _row(4, _uln("20", ">20×ULN")),
-    ),
-    abnormal_baseline_rows=(
-        _row(1, _baseline("1.5", "1.5-3×baseline", inclusive=True)),
-        _row(2, _baseline("3", ">3-5×baseline")),
-        _row(3, _baseline("5", ">5-20×baseline")),
-        _row(4, _baseline("20", ">20×baseline")),
-    ),
+    rows=_TRANSAMINASE_ROWS,
+    abnormal_baseline_rows=_TRANSAMINASE_BASELINE_ROWS,
 )
 AST_INCREASED = TermCriteria(
     "Aspartate aminotransferase increased",
     "10003481",
     Direction.HIGH,
-    rows=(
-        _row(1, _uln("1", ">ULN-3×ULN")),
-        _row(2, _uln("3", ">3-5×ULN")),
-        _row(3, _uln("5", ">5-20×ULN")),
-        _row(4, _uln("20", ">20×ULN")),
-    ),
-    abnormal_baseline_rows=(
-        _row(1, _baseline("1.5", "1.5-3×baseline", inclusive=True)),
-        _row(2, _baseline("3", ">3-5×baseline")),
-        _row(3, _baseline("5", ">5-20×baseline")),
-        _row(4, _baseline("20", ">20×baseline")),
-    ),
+    rows=_TRANSAMINASE_ROWS,
+    abnormal_baseline_rows=_TRANSAMINASE_BASELINE_ROWS,
 )
 ALKALINE_PHOSPHATASE_INCREASED = TermCriteria(
     "Alkaline phosphatase increased",
     "10001675",
     Direction.HIGH,
-    rows=(
-        _row(1, _uln("1", ">ULN-2.5×ULN")),
-        _row(2, _uln("2.5", ">2.5-5×ULN")),
-        _row(3, _uln("5", ">5-20×ULN")),
-        _row(4, _uln("20", ">20×ULN")),
-    ),
-    abnormal_baseline_rows=(
-        _row(1, _baseline("2", "2-2.5×baseline", inclusive=True)),
-        _row(2, _baseline("2.5", ">2.5-5×baseline")),
-        _row(3, _baseline("5", ">5-20×baseline")),
-        _row(4, _baseline("20", ">20×baseline")),
-    ),
+    rows=_ALP_GGT_ROWS,
+    abnormal_baseline_rows=_ALP_GGT_BASELINE_ROWS,
 )
 GGT_INCREASED = TermCriteria(
     "GGT increased",
     "10056910",
     Direction.HIGH,
-    rows=(
-        _row(1, _uln("1", ">ULN-2.5×ULN")),
-        _row(2, _uln("2.5", ">2.5-5×ULN")),
-        _row(3, _uln("5", ">5-20×ULN")),
-        _row(4, _uln("20", ">20×ULN")),
-    ),
-    abnormal_baseline_rows=(
-        _row(1, _baseline("2", "2-2.5×baseline", inclusive=True)),
-        _row(2, _baseline("2.5", ">2.5-5×baseline")),
-        _row(3, _baseline("5", ">5-20×baseline")),
-        _row(4, _baseline("20", ">20×baseline")),
-    ),
+    rows=_ALP_GGT_ROWS,
+    abnormal_baseline_rows=_ALP_GGT_BASELINE_ROWS,
 )
 BLOOD_BILIRUBIN_INCREASED = TermCriteria(
     "Blood bilirubin increased",
