@@ -10,7 +10,7 @@ WORKDIR /app
 
 # Dependencies first (cached while only the code changes).
 COPY pyproject.toml README.md ./
-COPY domain/__init__.py domain/__init__.py
+COPY ecrf/__init__.py ecrf/__init__.py
 RUN pip install --upgrade pip && pip install .
 
 COPY . .

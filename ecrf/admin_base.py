@@ -20,12 +20,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
-from domain.errors import DomainError
 from ecrf.access import Action, grants_for, is_unrestricted, scope_queryset, study_ids_for
+from ecrf.domain.errors import DomainError
 from ecrf.exceptions import ServiceError
 from ecrf.models import ClinicalRecord
 from ecrf.record_writes import RecordWrites
-from patients.models import Patient
 
 
 class AuditedAdminForm(forms.ModelForm):
@@ -232,11 +231,12 @@ class ServiceBackedAdmin(AuditedRecordAdmin):
         if field is None:
             return field
         model = db_field.related_model
-        if model is Patient:
+        own_fields = {f.name for f in model._meta.fields}
+        if {"study", "site"} <= own_fields:  # a patient (or another record placed at a site)
             field.queryset = scope_queryset(
                 field.queryset.filter(is_voided=False), request.user, Action.ENTER_DATA
             )
-        elif any(f.name == "patient" for f in model._meta.fields):
+        elif "patient" in own_fields:
             field.queryset = scope_queryset(
                 field.queryset.select_related("patient"),
                 request.user,

@@ -3,16 +3,13 @@
 - `ScopedReadMixin`: lists and details scoped to the user's studies and sites; the history.
 - `AuditedRecordViewSet`: versioned updates (reason + version or If-Match), voids instead of
   deletes, the version as ETag on every single-record answer.
-- `PatientRecordViewSet`: a patient's clinical records, every write through the services a
-  `RecordWrites` names; `PatientRecordSerializer`, `patient_field`, `visit_field`,
-  `ChangeFieldsMixin` (and `RecordAtVisitCreateSerializer` / `RecordAtVisitUpdateSerializer` for
-  records taken at a visit) for its serializers.
+- `ChangeFieldsMixin`, `ChangeReasonSerializer`: the reason and version of a change.
+  (A patient's clinical records build on these in `visits.record_api`.)
 - `record_schema`: the OpenAPI of an audited view-set's writes, from its serializer attributes.
 """
 
 from __future__ import annotations
 
-from django.db import models
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -23,8 +20,6 @@ from ecrf.access import Action, can, scope_queryset
 from ecrf.audit import history_entries, update_audited, void_audited
 from ecrf.exceptions import InvalidInput, PermissionRefused
 from ecrf.record_writes import RecordWrites
-from patients.selectors import patient_named_in_request, referenced_record
-from visits.models import Visit
 
 # A record's audit state in answers: a patient's clinical records show when they were voided;
 # patients, lab results and adverse events show the same without `voided_at`.
@@ -248,67 +243,3 @@ def record_schema(viewset: type[AuditedRecordViewSet]) -> type[AuditedRecordView
         update = extend_schema(request=viewset.update_serializer_class, responses=output)
         writes["update"] = writes["partial_update"] = update
     return extend_schema_view(**writes)(viewset)
-
-
-# --- A patient's clinical records ----------------------------------------------------------------
-
-
-class PatientRecordViewSet(AuditedRecordViewSet):
-    """Records of one patient each; list with `?patient=<id>`; every write through `writes`.
-
-    A create names the patient by id: one the user may not see is a 400 naming `patient`. Ids of
-    the patient's other records (`references`: request field → model) become those records, or
-    placeholders the service refuses as "not of this patient".
-    """
-
-    study_field = "patient__study"
-    site_field = "patient__site"
-    filterset_fields = ["patient", "is_voided"]
-    references: dict[str, type[models.Model]] = {"visit": Visit}
-
-    def create_record(self, serializer):
-        data = dict(serializer.validated_data)
-        patient = patient_named_in_request(self.request.user, data.pop("patient"))
-        values = self.with_referenced_records(data)
-        return self.writes.create_record(self.request.user, patient=patient, **values)
-
-    def update_record(self, instance, changes: dict, *, reason, version):
-        changes = self.with_referenced_records(changes)
-        return super().update_record(instance, changes, reason=reason, version=version)
-
-    def with_referenced_records(self, data: dict) -> dict:
-        return {
-            name: referenced_record(self.references[name], value)
-            if name in self.references
-            else value
-            for name, value in data.items()
-        }
-
-
-class PatientRecordSerializer(serializers.ModelSerializer):
-    """Output base: the record with its patient's subject id and its audit fields."""
-
-    subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
-
-
-def patient_field() -> serializers.IntegerField:
-    return serializers.IntegerField(help_text="Patient id (see GET /api/patients/).")
-
-
-def visit_field() -> serializers.IntegerField:
-    return serializers.IntegerField(
-        required=False, allow_null=True, help_text="Visit id of this patient (optional)."
-    )
-
-
-# Request bodies of a record that may be taken at a visit. (Comments, not docstrings: the schema
-# would show a docstring as the description of every serializer built on these.)
-class RecordAtVisitCreateSerializer(serializers.ModelSerializer):
-    # The patient's id and the visit's (optional), besides the record's own `Meta.fields`.
-    patient = patient_field()
-    visit = visit_field()
-
-
-class RecordAtVisitUpdateSerializer(ChangeFieldsMixin, serializers.ModelSerializer):
-    # The changes, `reason` and `version`; the visit by id.
-    visit = visit_field()

@@ -19,7 +19,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from domain.errors import DomainError
+from ecrf.domain.errors import DomainError
 
 
 class ServiceError(Exception):

@@ -57,12 +57,12 @@ INSTALLED_APPS = [
     "trials",
     "patients",
     "visits",
-    "randomization",
-    "labs",
-    "findings",
-    "safety",
-    "dosing",
-    "endpoints",
+    "trials.randomization",
+    "visits.labs",
+    "visits.findings",
+    "visits.safety",
+    "visits.dosing",
+    "visits.endpoints",
 ]
 
 MIDDLEWARE = [

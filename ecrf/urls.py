@@ -1,30 +1,23 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
 
 from ecrf.auth_api import ObtainTokenView
-from patients.api import PatientViewSet
-from trials.api import StudyViewSet
-
-router = DefaultRouter()
-router.register("studies", StudyViewSet, basename="study")
-router.register("patients", PatientViewSet, basename="patient")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/", include(router.urls)),
-    # Each app registers its own resources (SimpleRouter: no second API root).
+    # Each app registers its own resources; the project package imports none of them.
+    path("api/", include("trials.urls")),
     path("api/", include("patients.urls")),
-    path("api/", include("randomization.urls")),
+    path("api/", include("trials.randomization.urls")),
     path("api/", include("visits.urls")),
-    path("api/", include("labs.urls")),
-    path("api/", include("findings.urls")),
-    path("api/", include("safety.urls")),
-    path("api/", include("dosing.urls")),
-    path("api/", include("endpoints.urls")),
+    path("api/", include("visits.labs.urls")),
+    path("api/", include("visits.findings.urls")),
+    path("api/", include("visits.safety.urls")),
+    path("api/", include("visits.dosing.urls")),
+    path("api/", include("visits.endpoints.urls")),
     path("api-auth/", include("rest_framework.urls")),
 ]

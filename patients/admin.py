@@ -189,8 +189,8 @@ class PatientAdmin(admin_base.ServiceBackedAdmin):
         )
 
     def allocation_view(self, request, object_id):
-        from randomization.scheme import scheme_for
-        from randomization.services import patient_enrol, patient_randomize
+        from patients.randomization import patient_enrol, patient_randomize
+        from trials.randomization.scheme import scheme_for
 
         def factors_of(patient):
             return list(scheme_for(patient.study).factors) if patient.study.is_randomized else []

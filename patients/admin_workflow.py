@@ -14,8 +14,8 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from domain.errors import DomainError
 from ecrf.admin_base import add_service_errors
+from ecrf.domain.errors import DomainError
 from ecrf.exceptions import ServiceError
 
 TEMPLATE = "admin/workflow/form.html"

@@ -2,7 +2,7 @@
 
 The facts come from what is recorded for the patient (age at the evaluation date, the latest
 ECOG assessment and the latest lab result per test on or before that date); the rules are
-evaluated by `domain.eligibility`. Each evaluation is stored as a new EligibilityAssessment and
+evaluated by `ecrf.domain.eligibility`. Each evaluation is stored as a new EligibilityAssessment and
 moves the patient to eligible, screen failed, or back to screening when something is still open.
 """
 
@@ -16,19 +16,18 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from domain.eligibility import (
+from ecrf.access import Action, can
+from ecrf.audit import save_audited
+from ecrf.domain.dates import age_in_years
+from ecrf.domain.eligibility import (
     Criterion,
     EligibilityStatus,
     LabFact,
     PatientFacts,
     evaluate_eligibility,
 )
-from domain.units import round_half_up
-from ecrf.access import Action, can
-from ecrf.audit import save_audited
+from ecrf.domain.units import round_half_up
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
-from findings.models import EcogAssessment
-from labs.models import LabResult
 from patients.models import EligibilityAssessment, Patient, PatientStatus
 from patients.selectors import end_of_day
 from patients.services import (
@@ -39,17 +38,14 @@ from patients.services import (
 )
 from patients.status_machine import PRE_ALLOCATION, Via
 from trials.models import EligibilityCriterion, ProtocolVersion
+from visits.findings.models import EcogAssessment
+from visits.labs.models import LabResult
 
 STATUS_AFTER: dict[str, str] = {
     EligibilityStatus.ELIGIBLE: PatientStatus.ELIGIBLE,
     EligibilityStatus.INELIGIBLE: PatientStatus.SCREEN_FAILED,
     EligibilityStatus.INCOMPLETE: PatientStatus.SCREENING,
 }
-
-
-def age_in_years(birth_date: dt.date, on: dt.date) -> int:
-    before_birthday = (on.month, on.day) < (birth_date.month, birth_date.day)
-    return on.year - birth_date.year - before_birthday
 
 
 def _test_codes(rule: Any) -> Iterator[str]:

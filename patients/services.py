@@ -13,12 +13,11 @@ from ecrf.access import Action, can
 from ecrf.audit import require_reason, save_audited, update_audited, void_audited
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
 from ecrf.record_writes import RecordWrites
-from endpoints.services import refreshes_endpoints
 from patients.models import Consent, ExitReason, Patient
 from patients.selectors import UNKNOWN_PATIENT
 from patients.status_machine import CODED_REASON_TARGETS, Via, move_allowed, next_statuses
 from trials.models import Site, Study
-from visits.models import Visit
+from visits.endpoints.services import refreshes_endpoints
 
 # Plausibility limits for adults' body size; values outside are typing errors, not patients.
 HEIGHT_RANGE_CM = (Decimal("100"), Decimal("250"))
@@ -67,14 +66,6 @@ def check_patient_entry(actor, patient: Patient, action: Action = Action.ENTER_D
 def check_patient_open(patient: Patient) -> None:
     if patient.is_voided:
         raise InvalidInput("The patient record is voided.", field="patient")
-
-
-def check_visit_of_patient(visit: Visit | None, patient: Patient) -> None:
-    """A visit must be one of the patient's own, not voided (else a 400 naming `visit`)."""
-    if visit is None:
-        return
-    if visit.patient_id != patient.pk or visit.is_voided:
-        raise InvalidInput("Unknown visit for this patient.", field="visit")
 
 
 def lock_patient(patient: Patient) -> Patient:

@@ -20,7 +20,7 @@ class Via(StrEnum):
     """The service that makes a move."""
 
     ELIGIBILITY = "eligibility"  # patients.eligibility.eligibility_evaluate
-    ALLOCATION = "allocation"  # randomization.services.patient_randomize / patient_enrol
+    ALLOCATION = "allocation"  # trials.randomization.services.patient_randomize / patient_enrol
     MANUAL = "manual"  # a user's request through patients.services.patient_move_status
 
 

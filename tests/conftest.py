@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from ecrf.services import grant_access
 from patients.services import patient_create
+from trials.access_grants import grant_access
 from trials.models import Study
 from trials.services import load_protocol, shipped_protocol_paths
 
@@ -108,9 +108,9 @@ def _fixture_admin():
 def record_lab(db):
     """record_lab(patient, "ALT", "130", "U/L", on=date(2025, 1, 5), uln="40") → a LabResult
     stored as the lab services would store it (standard-unit value and range filled in)."""
-    from domain import units
     from ecrf.audit import save_audited
-    from labs.models import LabResult
+    from ecrf.domain import units
+    from visits.labs.models import LabResult
 
     def record(patient, test_code, value, unit, *, on=dt.date(2025, 1, 5), lln=None, uln=None):
         def std(raw):
@@ -139,7 +139,7 @@ def record_lab(db):
 @pytest.fixture
 def record_ecog(db):
     from ecrf.audit import save_audited
-    from findings.models import EcogAssessment
+    from visits.findings.models import EcogAssessment
 
     def record(patient, score, *, on=dt.date(2025, 1, 5)):
         assessment = EcogAssessment(patient=patient, assessed_on=on, score=score)
@@ -195,7 +195,7 @@ def screen_eligible(db, record_lab, record_ecog):
 @pytest.fixture
 def allocation_list(db):
     """allocation_list(study, seed=1, size=20) → a generated, active allocation list."""
-    from randomization.services import allocation_list_generate
+    from trials.randomization.services import allocation_list_generate
 
     def make(study, *, seed=1, size=20, actor=None):
         return allocation_list_generate(
@@ -233,7 +233,7 @@ def place_on_arm(db):
 def record_trough(db):
     """record_trough(patient, "2.5", on=date(...)) → a tacrolimus trough (TACRO, ng/mL)."""
     from ecrf.audit import save_audited
-    from labs.models import LabResult
+    from visits.labs.models import LabResult
 
     def record(patient, ng_ml, *, on):
         value = Decimal(ng_ml)
@@ -258,7 +258,7 @@ def record_trough(db):
 def record_adverse_event(db):
     """record_adverse_event(patient, onset=date(...)) → a grade 1 "Bruising" adverse event."""
     from ecrf.audit import save_audited
-    from safety.models import AdverseEvent, CtcaeTerm
+    from visits.safety.models import AdverseEvent, CtcaeTerm
 
     def record(patient, *, onset):
         event = AdverseEvent(

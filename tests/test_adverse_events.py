@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from ecrf.audit import save_audited
-from safety.models import AdverseEvent, AdverseEventDrugAssessment
 from trials.models import Study
 from visits.models import Visit
+from visits.safety.models import AdverseEvent, AdverseEventDrugAssessment
 
 pytestmark = pytest.mark.django_db
 

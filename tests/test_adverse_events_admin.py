@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from ecrf.audit import save_audited
-from safety.models import AdverseEvent, AdverseEventDrugAssessment, CtcaeTerm
+from visits.safety.models import AdverseEvent, AdverseEventDrugAssessment, CtcaeTerm
 
 pytestmark = pytest.mark.django_db
 

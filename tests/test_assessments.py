@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from endpoints.models import PatientAssessment
 from tests.test_study_report import Course, TrialBuilder
 from trials.models import Study
+from visits.endpoints.models import PatientAssessment
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from patients.models import Patient
+from patients.randomization import patient_randomize
 from patients.selectors import consort_counts
 from patients.services import patient_change_status
-from randomization.services import patient_randomize
 
 pytestmark = pytest.mark.django_db
 
@@ -165,7 +165,7 @@ def test_a_site_bound_user_counts_only_their_sites(client_for, make_user, multis
 
 
 def test_single_arm_counts_enrolment(make_user, make_patient, screen_eligible):
-    from randomization.services import patient_enrol
+    from patients.randomization import patient_enrol
     from trials.models import Study
 
     single_arm = Study.objects.get(registry_id="NCT03918265")

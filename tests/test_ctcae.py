@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
-from domain.ctcae_terms import BUILTIN_TERMS
-from safety.models import CtcaeTerm
+from ecrf.domain.ctcae_terms import BUILTIN_TERMS
+from visits.safety.models import CtcaeTerm
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ def test_builtin_terms_are_always_present_with_their_history():
 
 
 def test_every_term_the_lab_grading_can_suggest_is_in_the_builtin_set():
-    from domain.ctcae_grading import LAB_TERMS
+    from ecrf.domain.ctcae_grading import LAB_TERMS
 
     codes = set(CtcaeTerm.objects.values_list("meddra_code", flat=True))
     assert {criteria.meddra_code for criteria in LAB_TERMS} <= codes

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from dosing.models import DoseAdjustment, DoseRecord
 from trials.models import Study
+from visits.dosing.models import DoseAdjustment, DoseRecord
 
 pytestmark = pytest.mark.django_db
 

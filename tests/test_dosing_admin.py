@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from dosing.models import DoseAdjustment, DosePlan, DoseRecord
-from dosing.services.planning import dose_plans_create
 from trials.models import Study
+from visits.dosing.models import DoseAdjustment, DosePlan, DoseRecord
+from visits.dosing.services.planning import dose_plans_create
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from dosing.models import DosePlan, TaperWeek
 from ecrf.audit import save_audited
 from trials.models import Study
+from visits.dosing.models import DosePlan, TaperWeek
 
 pytestmark = pytest.mark.django_db
 

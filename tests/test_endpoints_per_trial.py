@@ -1,7 +1,8 @@
 """The endpoint engine against the endpoint definitions shipped in ``trials/protocols/*.yaml``.
 
 Each protocol file is loaded as the product loads it (``yaml.safe_load`` → ``resolve_protocol``;
-the stored endpoint rows are rebuilt into the engine's raw form as ``endpoints.evaluation`` does)
+the stored endpoint rows are rebuilt into the engine's raw form as
+``visits.endpoints.evaluation`` does)
 and small patient courses are evaluated at the boundaries of each trial's own definitions, so that
 a change to a protocol file or to the engine that moves a boundary fails here.
 
@@ -22,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from domain.endpoints import (
+from ecrf.domain.endpoints import (
     BleedingObservation,
     EndpointResult,
     EndpointSpec,
@@ -35,7 +36,7 @@ from domain.endpoints import (
     evaluate_endpoints,
     parse_response_criteria,
 )
-from domain.protocol_spec import resolve_protocol
+from ecrf.domain.protocol_spec import resolve_protocol
 
 PROTOCOLS = Path(__file__).resolve().parents[1] / "trials" / "protocols"
 D1 = date(2025, 1, 1)

@@ -198,7 +198,7 @@ def test_terminal_statuses_have_no_way_out():
 
 @pytest.fixture
 def randomized(multisite_study, make_patient, screen_eligible, allocation_list, coordinator):
-    from randomization.services import patient_randomize
+    from patients.randomization import patient_randomize
 
     allocation_list(multisite_study)
     patient = screen_eligible(make_patient(multisite_study, "PKUPH"))

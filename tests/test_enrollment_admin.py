@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from patients.models import Consent, EligibilityAssessment
-from randomization.models import AllocationListView, AllocationSlot
+from trials.randomization.models import AllocationListView, AllocationSlot
 from visits.models import Visit
 
 pytestmark = pytest.mark.django_db
@@ -135,7 +135,7 @@ def test_data_manager_back_enters_from_the_admin(
 def test_withdrawal_without_a_coded_reason_is_refused(
     coordinator, eligible, allocation_list, multisite_study
 ):
-    from randomization.services import patient_randomize
+    from patients.randomization import patient_randomize
 
     allocation_list(multisite_study)
     patient_randomize(actor=coordinator, patient=eligible)
@@ -152,7 +152,7 @@ def test_withdrawal_without_a_coded_reason_is_refused(
 def test_recording_a_visit_from_the_admin_flags_a_deviation(
     coordinator, eligible, allocation_list, multisite_study
 ):
-    from randomization.services import patient_randomize
+    from patients.randomization import patient_randomize
 
     allocation_list(multisite_study)
     patient_randomize(actor=coordinator, patient=eligible)

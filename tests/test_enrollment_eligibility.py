@@ -292,7 +292,7 @@ def test_an_answer_can_be_withdrawn(client_for, investigator, study, patient, re
 def test_eligibility_is_settled_once_randomized(
     client_for, investigator, study, patient, screen_eligible, allocation_list
 ):
-    from randomization.services import patient_randomize
+    from patients.randomization import patient_randomize
 
     screen_eligible(patient)
     allocation_list(study)

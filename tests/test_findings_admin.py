@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from findings.models import BleedingAssessment, EssdaiAssessment
+from visits.findings.models import BleedingAssessment, EssdaiAssessment
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from findings.models import BleedingAssessment, RescueTherapy
 from trials.models import Study
+from visits.findings.models import BleedingAssessment, RescueTherapy
 from visits.models import Visit
 
 pytestmark = pytest.mark.django_db

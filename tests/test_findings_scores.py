@@ -1,4 +1,4 @@
-"""ESSDAI and ESSPRI: items entered, totals computed on the server (domain.scores)."""
+"""ESSDAI and ESSPRI: items entered, totals computed on the server (ecrf.domain.scores)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from findings.models import EssdaiAssessment, EsspriAssessment
 from trials.models import Study
+from visits.findings.models import EssdaiAssessment, EsspriAssessment
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from findings.models import EcogAssessment, VitalSigns
 from trials.models import Study
+from visits.findings.models import EcogAssessment, VitalSigns
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from ecrf.audit import save_audited
-from labs.models import LabResult
-from labs.services import REGRADE_REASON
 from trials.models import Study
+from visits.labs.models import LabResult
+from visits.labs.services import REGRADE_REASON
 from visits.models import Visit
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from labs.models import LabResult, ReferenceRange
+from visits.labs.models import LabResult, ReferenceRange
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from labs.models import LabResult
+from visits.labs.models import LabResult
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from labs.models import ReferenceRange
+from visits.labs.models import ReferenceRange
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from domain.randomization import block_balance, generate_allocation_list
+from ecrf.domain.randomization import block_balance, generate_allocation_list
 from patients.models import Patient
-from randomization.models import AllocationList, AllocationListView, AllocationSlot
-from randomization.scheme import RandomizationScheme, StratificationFactor
 from trials.models import Study
+from trials.randomization.models import AllocationList, AllocationListView, AllocationSlot
+from trials.randomization.scheme import RandomizationScheme, StratificationFactor
 from visits.models import Visit
 
 pytestmark = pytest.mark.django_db
@@ -106,7 +106,7 @@ def test_generation_refusals(statistician, coordinator, make_user, args, message
 def test_an_unused_list_is_replaced_only_on_request_and_a_used_one_is_frozen(
     statistician, multisite_study, make_patient, screen_eligible, coordinator
 ):
-    from randomization.services import patient_randomize
+    from patients.randomization import patient_randomize
 
     generate("NCT03304288", "--seed", "1", "--size", "4", "--user", "stan")
     with pytest.raises(CommandError, match="already has an active list"):

@@ -20,13 +20,13 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
-from domain.randomization import AllocationSlot as PlannedSlot
-from domain.randomization import block_balance
+from ecrf.domain.randomization import AllocationSlot as PlannedSlot
+from ecrf.domain.randomization import block_balance
+from patients import allocation
 from patients.models import Patient
-from randomization import allocation
-from randomization.models import AllocationSlot
-from randomization.services import patient_randomize
+from patients.randomization import patient_randomize
 from trials.models import Study
+from trials.randomization.models import AllocationSlot
 from trials.services import load_protocol
 
 REQUESTS = 60

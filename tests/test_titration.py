@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from dosing.models import DoseAdjustment, DoseRecord, TitrationDecision
 from trials.models import Study
+from visits.dosing.models import DoseAdjustment, DoseRecord, TitrationDecision
 
 pytestmark = pytest.mark.django_db
 

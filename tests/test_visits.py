@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from patients.models import Patient
-from randomization.services import patient_randomize
+from patients.randomization import patient_randomize
 from visits.models import Visit
 from visits.selectors import visit_display_status
 

@@ -14,9 +14,9 @@ import yaml
 from django.conf import settings
 from django.db import transaction
 
-from domain.errors import DomainError
-from domain.protocol_spec import ProtocolSpec, ResolvedVersion, resolve_protocol
 from ecrf.audit import save_audited
+from ecrf.domain.errors import DomainError
+from ecrf.domain.protocol_spec import ProtocolSpec, ResolvedVersion, resolve_protocol
 from trials.models import (
     Arm,
     EligibilityCriterion,
@@ -65,8 +65,8 @@ class LoadReport:
 
 def protocol_validators():
     """The checks owned by the eligibility and endpoint modules, applied while reading a file."""
-    from domain.eligibility import validate_rule
-    from domain.endpoints import build_endpoint_specs
+    from ecrf.domain.eligibility import validate_rule
+    from ecrf.domain.endpoints import build_endpoint_specs
 
     def validate_endpoints(criteria, endpoints, path):
         build_endpoint_specs(criteria or {}, endpoints, path=path)

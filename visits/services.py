@@ -25,6 +25,14 @@ from visits.selectors import is_out_of_window
 UNSCHEDULED_PREFIX = "U"
 
 
+def check_visit_of_patient(visit: Visit | None, patient: Patient) -> None:
+    """A visit must be one of the patient's own, not voided (else a 400 naming `visit`)."""
+    if visit is None:
+        return
+    if visit.patient_id != patient.pk or visit.is_voided:
+        raise InvalidInput("Unknown visit for this patient.", field="visit")
+
+
 def visit_calendar_create(
     *, actor, patient: Patient, day1: dt.date, protocol_version: ProtocolVersion, reason: str
 ) -> list[Visit]:

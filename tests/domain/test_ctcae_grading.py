@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.ctcae_grading import LabGrade, grade_lab_value
-from domain.errors import DomainError
+from ecrf.domain.ctcae_grading import LabGrade, grade_lab_value
+from ecrf.domain.errors import DomainError
 
 STEP = Decimal("0.01")
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from domain.ctcae_import import parse_ctcae_workbook
-from domain.ctcae_terms import CtcaeTerm
-from domain.errors import DomainError
+from ecrf.domain.ctcae_import import parse_ctcae_workbook
+from ecrf.domain.ctcae_terms import CtcaeTerm
+from ecrf.domain.errors import DomainError
 
 SHEET = (
     Path(__file__).resolve().parents[2].parent / "shared" / "ctcae" / "CTCAE_v5.0_2017-11-27.xlsx"

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from domain.ctcae_grading import LAB_TERMS, LAB_TESTS, grade_lab_value
-from domain.ctcae_terms import BUILTIN_TERMS, CtcaeTerm, builtin_term
-from domain.errors import DomainError
+from ecrf.domain.ctcae_grading import LAB_TERMS, LAB_TESTS, grade_lab_value
+from ecrf.domain.ctcae_terms import BUILTIN_TERMS, CtcaeTerm, builtin_term
+from ecrf.domain.errors import DomainError
 
 SHEET = (
     Path(__file__).resolve().parents[2].parent / "shared" / "ctcae" / "CTCAE_v5.0_2017-11-27.xlsx"
@@ -29,7 +29,7 @@ def _cell(value: object) -> str | None:
 
 @pytest.fixture(scope="module")
 def sheet_rows() -> dict[str, tuple]:
-    """Official rows by MedDRA code, read directly (independently of domain.ctcae_import)."""
+    """Official rows by MedDRA code, read directly (independently of ecrf.domain.ctcae_import)."""
     workbook = load_workbook(SHEET, read_only=True)
     try:
         rows = list(workbook.worksheets[0].iter_rows(min_row=2, values_only=True))

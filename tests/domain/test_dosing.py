@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.dosing import (
+from ecrf.domain.dosing import (
     DoseRecord,
     PlannedDose,
     TaperStep,
@@ -22,7 +22,7 @@ from domain.dosing import (
     plan_dose,
     propose_trough_titration,
 )
-from domain.errors import DomainError
+from ecrf.domain.errors import DomainError
 
 D = Decimal
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.eligibility import (
+from ecrf.domain.eligibility import (
     Criterion,
     CriterionKind,
     CriterionResult,
@@ -16,8 +16,8 @@ from domain.eligibility import (
     evaluate_eligibility,
     validate_rule,
 )
-from domain.errors import DomainError
-from domain.units import UnknownTestCode, UnknownUnit
+from ecrf.domain.errors import DomainError
+from ecrf.domain.units import UnknownTestCode, UnknownUnit
 
 D = Decimal
 COLLECTED = date(2024, 5, 2)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from domain.endpoints import (
+from ecrf.domain.endpoints import (
     BleedingObservation,
     ConfirmedBy,
     EndpointKind,
@@ -27,8 +27,8 @@ from domain.endpoints import (
     evaluate_endpoints,
     merge_criteria,
 )
-from domain.errors import DomainError
-from domain.protocol_spec import resolve_protocol
+from ecrf.domain.errors import DomainError
+from ecrf.domain.protocol_spec import resolve_protocol
 
 D1 = date(2025, 1, 1)
 PROTOCOLS = Path(__file__).resolve().parents[2] / "trials" / "protocols"
@@ -1334,7 +1334,7 @@ PROTOCOL_FILES = sorted(PROTOCOLS.glob("*.yaml"))
 
 
 def protocol_endpoint_specs(protocol_file: Path) -> dict[str, list[EndpointSpec]]:
-    """Every resolved version's endpoints (amendments applied by domain.protocol_spec), parsed
+    """Every resolved version's endpoints (amendments applied by ecrf.domain.protocol_spec), parsed
     through build_endpoint_specs with the version's dotted path."""
     parsed: dict[str, list[EndpointSpec]] = {}
 

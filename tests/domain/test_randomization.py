@@ -4,8 +4,8 @@ from collections import Counter
 
 import pytest
 
-from domain.errors import DomainError
-from domain.randomization import (
+from ecrf.domain.errors import DomainError
+from ecrf.domain.randomization import (
     AllocationListError,
     AllocationSlot,
     RowProblem,

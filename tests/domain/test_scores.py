@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from domain.errors import DomainError
-from domain.scores import (
+from ecrf.domain.errors import DomainError
+from ecrf.domain.scores import (
     ESSDAI_DOMAINS,
     essdai_activity,
     essdai_mcii,

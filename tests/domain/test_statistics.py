@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import fisher_exact
 
-from domain.errors import DomainError
-from domain.statistics import (
+from ecrf.domain.errors import DomainError
+from ecrf.domain.statistics import (
     FISHER_TEST,
     HALDANE_METHOD,
     NEWCOMBE_METHOD,

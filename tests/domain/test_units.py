@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain import units
-from domain.errors import DomainError
-from domain.units import (
+from ecrf.domain import units
+from ecrf.domain.errors import DomainError
+from ecrf.domain.units import (
     ImplausibleValue,
     RangeIndicator,
     UnknownTestCode,

@@ -1,0 +1,61 @@
+"""Loading the data endpoints are assessed on, for many patients at once, now or as of a moment.
+
+Every loader runs one query per source table whatever the number of patients. With `as_of`, rows
+come from the audit history as they stood at that instant, so entries and corrections made later
+are invisible (a reproducible data cut).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import Model, QuerySet
+
+from ecrf.domain.endpoints import SERIES_TESTS
+from patients.models import Patient
+from visits.findings.models import (
+    BleedingAssessment,
+    EssdaiAssessment,
+    EsspriAssessment,
+    RescueTherapy,
+)
+from visits.labs.models import LabResult
+from visits.models import Visit
+
+
+def rows(model: type[Model], as_of: dt.datetime | None, **filters) -> QuerySet:
+    """Current rows, or the rows as they stood at `as_of` (latest history row of each)."""
+    if as_of is None:
+        return model._default_manager.filter(**filters)
+    history = model.history.filter(history_date__lte=as_of, **filters)
+    return history.latest_of_each().as_instances()
+
+
+def _by_patient(queryset: Iterable) -> dict[int, list]:
+    grouped: dict[int, list] = defaultdict(list)
+    for row in queryset:
+        grouped[row.patient_id].append(row)
+    return grouped
+
+
+class CourseData:
+    """Everything needed to assess a set of patients: six queries, whatever their number."""
+
+    def __init__(self, patient_ids: list[int], *, as_of: dt.datetime | None) -> None:
+        live = {"patient_id__in": patient_ids, "is_voided": False}
+        self.labs = _by_patient(
+            rows(LabResult, as_of, test_code__in=SERIES_TESTS, **live).order_by("collected_at")
+        )
+        self.bleeding = _by_patient(rows(BleedingAssessment, as_of, **live))
+        self.rescue = _by_patient(rows(RescueTherapy, as_of, **live))
+        self.essdai = _by_patient(rows(EssdaiAssessment, as_of, **live))
+        self.esspri = _by_patient(rows(EsspriAssessment, as_of, **live))
+        self.visits = _by_patient(rows(Visit, as_of, **live))
+
+
+def patients_as_of(queryset: QuerySet[Patient], as_of: dt.datetime | None) -> list[Patient]:
+    """The patients of `queryset` as they stood at `as_of` (their arm, day 1, status then)."""
+    ids = list(queryset.values_list("pk", flat=True))
+    return list(rows(Patient, as_of, id__in=ids).order_by("subject_id"))

@@ -1,0 +1,62 @@
+"""Reads of lab data, each with a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+
+from ecrf.domain.dates import age_in_years
+from patients.models import Patient
+from visits.labs.models import LabResult, ReferenceRange
+
+
+def lab_results_queryset() -> QuerySet[LabResult]:
+    return LabResult.objects.select_related("patient", "visit")
+
+
+def reference_ranges_queryset() -> QuerySet[ReferenceRange]:
+    return ReferenceRange.objects.select_related("site", "site__study")
+
+
+def reference_range_for(
+    *, patient: Patient, test_code: str, laboratory: str, collected_on: dt.date
+) -> ReferenceRange | None:
+    """The site laboratory's range for this patient's sex and age on the collection day.
+
+    A range for the patient's sex wins over one for both sexes; among equals the most recently
+    effective one wins (the range table should not overlap, this keeps the choice stable).
+    """
+    age = age_in_years(patient.birth_date, collected_on)
+    candidates = ReferenceRange.objects.filter(
+        Q(sex=patient.sex) | Q(sex=""),
+        Q(effective_to__isnull=True) | Q(effective_to__gte=collected_on),
+        site_id=patient.site_id,
+        laboratory=laboratory,
+        test_code=test_code,
+        age_min_years__lte=age,
+        age_max_years__gte=age,
+        effective_from__lte=collected_on,
+    )
+    ranked = sorted(candidates, key=lambda r: (r.sex != patient.sex, -r.effective_from.toordinal()))
+    return ranked[0] if ranked else None
+
+
+def results_of_test(patient: Patient, test_code: str) -> list[LabResult]:
+    """The patient's valid results of one test, oldest first (one query)."""
+    return list(
+        LabResult.objects.filter(patient=patient, test_code=test_code, is_voided=False).order_by(
+            "collected_at", "pk"
+        )
+    )
+
+
+def baseline_among(results: list[LabResult], day1: dt.date | None) -> LabResult | None:
+    """The baseline of a series (oldest first): the latest result on or before day 1 when
+    day 1 is known, else the earliest result. After day 1 a value is no longer a baseline."""
+    if not results:
+        return None
+    if day1 is None:
+        return results[0]
+    before_day1 = [r for r in results if r.collected_at.date() <= day1]
+    return before_day1[-1] if before_day1 else None

@@ -1,0 +1,481 @@
+"""Writes on lab results and reference ranges: validated, derived values stored, audited.
+
+A result is stored with its standard-unit value, range, indicator, ×ULN and CTCAE suggestion.
+The suggestion depends on the patient's baseline of the same test, so every write re-derives
+the suggestions of the patient's other results of that test whose baseline changed (a late
+baseline entry, a corrected or voided baseline); those re-derivations are audited updates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ecrf.access import Action, can
+from ecrf.audit import check_version, require_reason, save_audited, void_audited
+from ecrf.domain import units
+from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
+from ecrf.record_writes import RecordWrites
+from patients.models import Patient
+from patients.services import check_patient_access, check_patient_open
+from trials.models import Site
+from visits.endpoints.services import refreshes_endpoints
+from visits.labs import evaluation
+from visits.labs.models import DEFAULT_LABORATORY, LabResult, RangeSource, ReferenceRange
+from visits.labs.selectors import baseline_among, reference_range_for, results_of_test
+from visits.models import Visit
+from visits.services import check_visit_of_patient
+
+# A collection time a little ahead of the server clock is clock skew, not the future.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+REGRADE_REASON = "CTCAE suggestion re-derived: the baseline changed"
+# --- Checks shared by the API, the bulk import and the admin ---------------------------------
+
+
+def check_collected_at(collected_at: dt.datetime, patient: Patient) -> None:
+    if timezone.is_naive(collected_at):
+        raise InvalidInput("Give the collection time with its time zone.", field="collected_at")
+    if collected_at > timezone.now() + CLOCK_SKEW:
+        raise InvalidInput("Must not be in the future.", field="collected_at")
+    if timezone.localdate(collected_at) < patient.birth_date:
+        raise InvalidInput(
+            f"Is before the patient's birth date ({patient.birth_date:%Y-%m-%d}).",
+            field="collected_at",
+        )
+
+
+# --- Deriving the stored values ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportedValue:
+    test_code: str
+    value: Decimal
+    unit: str
+    lln: Decimal | None
+    uln: Decimal | None
+    laboratory: str = DEFAULT_LABORATORY
+
+
+def apply_measurement(result: LabResult, reported: ReportedValue) -> None:
+    """Sets the reported and standard-unit values and the range of `result` (not the CTCAE
+    suggestion, which needs the patient's series). Raises DomainError/InvalidInput."""
+    test_code = evaluation.canonical_test_code(reported.test_code)
+    lln, uln, source, range_row = reported.lln, reported.uln, RangeSource.RESULT, None
+    if lln is None and uln is None:
+        range_row = reference_range_for(
+            patient=result.patient,
+            test_code=test_code,
+            laboratory=reported.laboratory,
+            collected_on=timezone.localdate(result.collected_at),
+        )
+        source = RangeSource.RANGE_TABLE if range_row else RangeSource.NONE
+        if range_row is not None:
+            lln, uln = _range_in_unit(range_row, test_code, reported.unit)
+    values, _ = evaluation.standardize(
+        test_code=test_code, value=reported.value, unit=reported.unit, lln=lln, uln=uln
+    )
+    result.test_code = values.test_code
+    result.laboratory = reported.laboratory or DEFAULT_LABORATORY
+    result.value, result.unit, result.lln, result.uln = reported.value, values.unit, lln, uln
+    result.value_std, result.unit_std = values.value_std, values.unit_std
+    result.lln_std, result.uln_std = values.lln_std, values.uln_std
+    result.range_source, result.reference_range = source, range_row
+    indicator = units.range_indicator(values.value_std, values.lln_std, values.uln_std)
+    result.indicator = "" if indicator is None else indicator.value
+    result.times_uln = evaluation.times_uln(values)
+
+
+def _range_in_unit(
+    range_row: ReferenceRange, test_code: str, unit: str
+) -> tuple[Decimal | None, Decimal | None]:
+    """The range-table limits expressed in the unit the result was reported in."""
+    units.normalize_unit(test_code, unit)  # an unknown result unit is reported as `unit`
+
+    def convert(limit: Decimal | None) -> Decimal | None:
+        return None if limit is None else units.convert(test_code, limit, range_row.unit, unit)
+
+    return convert(range_row.lln), convert(range_row.uln)
+
+
+def standard_values_of(result: LabResult) -> evaluation.StandardValues:
+    return evaluation.StandardValues(
+        test_code=result.test_code,
+        unit=result.unit,
+        unit_std=result.unit_std,
+        value_std=result.value_std,
+        lln_std=result.lln_std,
+        uln_std=result.uln_std,
+    )
+
+
+def apply_suggestion(result: LabResult, baseline: LabResult | None) -> None:
+    """Grades `result` against `baseline` (None: the ULN rule) and the protocol's exclusions."""
+    protocol = result.patient.protocol_version
+    suggestion = evaluation.suggest_ctcae(
+        standard_values_of(result),
+        baseline_std=None if baseline is None else baseline.value_std,
+        baseline_abnormal=None if baseline is None else _is_abnormal_high(baseline),
+        excluded_terms=protocol.ctcae_excluded_terms or (),
+        protocol_label=f"protocol {protocol}",
+    )
+    result.baseline_result = baseline
+    result.ctcae_term = suggestion.term
+    result.ctcae_meddra_code = suggestion.meddra_code
+    result.ctcae_grade = suggestion.grade
+    result.ctcae_basis = suggestion.basis
+    result.ctcae_note = suggestion.note
+
+
+def _is_abnormal_high(baseline: LabResult) -> bool | None:
+    # Without a range on the baseline the domain infers it from the graded result's ULN.
+    return None if not baseline.indicator else baseline.indicator == "HIGH"
+
+
+def _baseline_for(result: LabResult, baseline: LabResult | None) -> LabResult | None:
+    """A result is graded against an earlier baseline; the baseline itself and anything
+    collected before it (screening values) use the ULN rule."""
+    if baseline is None or baseline.pk == result.pk:
+        return None
+    return baseline if baseline.collected_at < result.collected_at else None
+
+
+def _suggestion_fields(result: LabResult) -> tuple:
+    return (
+        result.baseline_result_id,
+        result.ctcae_term,
+        result.ctcae_grade,
+        result.ctcae_basis,
+        result.ctcae_note,
+    )
+
+
+def grade_in_series(patient: Patient, result: LabResult) -> None:
+    """Sets the suggestion of `result` (saved or not) as a member of its stored series."""
+    series = [r for r in results_of_test(patient, result.test_code) if r.pk != result.pk]
+    series.append(result)
+    series.sort(key=lambda r: (r.collected_at, r.pk or 0))
+    apply_suggestion(result, _baseline_for(result, baseline_among(series, patient.day1)))
+
+
+def regrade_series(*, patient: Patient, test_code: str, actor, skip_pk: int | None = None) -> int:
+    """Re-derives the CTCAE suggestions of the patient's results of one test whose baseline or
+    grading changed; saves each changed one as an audited update. Returns how many changed."""
+    series = results_of_test(patient, test_code)
+    baseline = baseline_among(series, patient.day1)
+    changed = 0
+    for result in series:
+        if result.pk == skip_pk:
+            continue
+        result.patient = patient  # already locked and loaded: no query per row
+        before = _suggestion_fields(result)
+        apply_suggestion(result, _baseline_for(result, baseline))
+        if _suggestion_fields(result) != before:
+            result.version += 1
+            save_audited(result, actor=actor, reason=REGRADE_REASON)
+            changed += 1
+    return changed
+
+
+@transaction.atomic
+def lab_suggestions_refresh(*, patient: Patient, actor) -> int:
+    """Re-derives every suggestion of a patient, e.g. after day 1 or the protocol version was
+    set (the baseline is the latest value on or before day 1). Returns how many changed."""
+    locked = _locked_patient(patient.pk)
+    codes = (
+        LabResult.objects.filter(patient=locked, is_voided=False)
+        .values_list("test_code", flat=True)
+        .distinct()
+    )
+    return sum(
+        regrade_series(patient=locked, test_code=code, actor=actor) for code in sorted(set(codes))
+    )
+
+
+def _locked_patient(patient_pk: int) -> Patient:
+    # Writes on one patient's lab series queue here: the baseline and the accession check
+    # are read and acted on under this lock (no check-then-act race).
+    return (
+        Patient.objects.select_for_update()
+        .select_related("protocol_version", "study", "site")
+        .get(pk=patient_pk)
+    )
+
+
+# --- Services ----------------------------------------------------------------------------------
+
+
+def prepare_lab_result(
+    *,
+    patient: Patient,
+    collected_at: dt.datetime,
+    reported: ReportedValue,
+    visit: Visit | None = None,
+    source_accession: str = "",
+) -> LabResult:
+    """An unsaved, fully validated result with its derived values (no suggestion yet).
+
+    Shared by the create service and the admin form, so both refuse the same input."""
+    check_patient_open(patient)
+    check_visit_of_patient(visit, patient)
+    check_collected_at(collected_at, patient)
+    result = LabResult(
+        patient=patient,
+        visit=visit,
+        collected_at=timezone.localtime(collected_at),
+        source_accession=(source_accession or "").strip(),
+    )
+    apply_measurement(result, reported)
+    return result
+
+
+@refreshes_endpoints("lab result entered")
+@transaction.atomic
+def lab_result_create(
+    *,
+    actor,
+    patient: Patient,
+    collected_at: dt.datetime,
+    test_code: str,
+    value: Decimal,
+    unit: str,
+    lln: Decimal | None = None,
+    uln: Decimal | None = None,
+    laboratory: str = DEFAULT_LABORATORY,
+    visit: Visit | None = None,
+    source_accession: str = "",
+    reason: str = "Lab result entered",
+) -> LabResult:
+    check_patient_access(actor, patient, Action.ENTER_DATA)
+    patient = _locked_patient(patient.pk)
+    result = prepare_lab_result(
+        patient=patient,
+        collected_at=collected_at,
+        reported=ReportedValue(test_code, value, unit, lln, uln, laboratory or DEFAULT_LABORATORY),
+        visit=visit,
+        source_accession=source_accession,
+    )
+    if result.source_accession and _accession_taken(result):
+        raise Conflict(
+            f"Accession {result.source_accession} is already stored for {result.test_code} "
+            "of this patient.",
+            field="source_accession",
+        )
+    grade_in_series(patient, result)
+    save_audited(result, actor=actor, reason=reason)
+    # The new result may be the baseline of results entered before it.
+    regrade_series(patient=patient, test_code=result.test_code, actor=actor, skip_pk=result.pk)
+    return result
+
+
+def _accession_taken(result: LabResult) -> bool:
+    return LabResult.objects.filter(
+        patient=result.patient,
+        test_code=result.test_code,
+        source_accession=result.source_accession,
+    ).exists()
+
+
+CORRECTABLE_FIELDS = frozenset(
+    {"collected_at", "value", "unit", "lln", "uln", "laboratory", "visit", "test_code"}
+)
+
+
+@refreshes_endpoints("lab result corrected")
+@transaction.atomic
+def lab_result_correct(
+    *,
+    actor,
+    result: LabResult,
+    changes: dict[str, Any],
+    reason: str | None,
+    expected_version: int | None,
+) -> LabResult:
+    """Corrects a stored result (reason and the version read required) and re-derives it."""
+    reason = require_reason(reason)
+    unknown = set(changes) - CORRECTABLE_FIELDS
+    if unknown:
+        raise InvalidInput("This field cannot be corrected.", field=sorted(unknown)[0])
+    check_patient_access(actor, result.patient, Action.ENTER_DATA)
+    patient = _locked_patient(result.patient_id)
+    locked = LabResult.objects.select_for_update().get(pk=result.pk)
+    check_version(locked, expected_version)
+    if locked.is_voided:
+        raise InvalidInput("A voided result cannot be corrected.", field=None)
+    previous_code = locked.test_code
+    locked.patient = patient
+    merged = {name: getattr(locked, name) for name in CORRECTABLE_FIELDS} | changes
+    if "lln" not in changes and "uln" not in changes and locked.range_source != RangeSource.RESULT:
+        merged["lln"] = merged["uln"] = None  # a range-table range is looked up again
+    check_visit_of_patient(merged["visit"], patient)
+    check_collected_at(merged["collected_at"], patient)
+    locked.visit = merged["visit"]
+    locked.collected_at = timezone.localtime(merged["collected_at"])
+    apply_measurement(
+        locked,
+        ReportedValue(
+            merged["test_code"],
+            merged["value"],
+            merged["unit"],
+            merged["lln"],
+            merged["uln"],
+            merged["laboratory"] or DEFAULT_LABORATORY,
+        ),
+    )
+    grade_in_series(patient, locked)
+    locked.version += 1
+    save_audited(locked, actor=actor, reason=reason)
+    # The corrected value may be (or stop being) the baseline of the others.
+    for code in {previous_code, locked.test_code}:
+        regrade_series(patient=patient, test_code=code, actor=actor, skip_pk=locked.pk)
+    return locked
+
+
+@refreshes_endpoints("lab result voided")
+@transaction.atomic
+def lab_result_void(
+    *, actor, result: LabResult, reason: str | None, expected_version: int | None
+) -> LabResult:
+    check_patient_access(actor, result.patient, Action.VOID)
+    patient = _locked_patient(result.patient_id)
+    voided = void_audited(result, actor=actor, reason=reason, expected_version=expected_version)
+    regrade_series(patient=patient, test_code=voided.test_code, actor=actor)
+    return voided
+
+
+# --- Reference ranges ---------------------------------------------------------------------------
+
+# What a range says, besides the site it belongs to.
+REFERENCE_RANGE_FIELDS = (
+    "laboratory",
+    "test_code",
+    "sex",
+    "age_min_years",
+    "age_max_years",
+    "unit",
+    "lln",
+    "uln",
+    "effective_from",
+    "effective_to",
+)
+
+
+def prepare_reference_range(values: dict[str, Any], instance: ReferenceRange | None = None):
+    """An unsaved, validated range (new or changed). Raises InvalidInput/DomainError."""
+    range_row = instance or ReferenceRange()
+    for name, value in values.items():
+        setattr(range_row, name, value)
+    range_row.test_code = evaluation.canonical_test_code(range_row.test_code)
+    if range_row.sex not in ("", "F", "M"):
+        raise InvalidInput("Use F, M, or leave empty for both sexes.", field="sex")
+    if range_row.lln is None and range_row.uln is None:
+        raise InvalidInput("Give a lower limit, an upper limit or both.", field="lln")
+    range_row.unit, _, _ = evaluation.standard_limits(
+        test_code=range_row.test_code, unit=range_row.unit, lln=range_row.lln, uln=range_row.uln
+    )
+    if range_row.age_min_years > range_row.age_max_years:
+        raise InvalidInput("The age band's minimum is above its maximum.", field="age_min_years")
+    if range_row.effective_to is not None and range_row.effective_to < range_row.effective_from:
+        raise InvalidInput("Ends before it starts.", field="effective_to")
+    return range_row
+
+
+def check_no_overlap(range_row: ReferenceRange) -> None:
+    """Two ranges of one laboratory must never both apply to the same patient on one day."""
+    others = ReferenceRange.objects.filter(
+        site_id=range_row.site_id,
+        laboratory=range_row.laboratory,
+        test_code=range_row.test_code,
+        sex=range_row.sex,
+        age_min_years__lte=range_row.age_max_years,
+        age_max_years__gte=range_row.age_min_years,
+    ).exclude(pk=range_row.pk)
+    far_future = dt.date.max
+    for other in others:
+        starts_before_other_ends = range_row.effective_from <= (other.effective_to or far_future)
+        other_starts_before_end = other.effective_from <= (range_row.effective_to or far_future)
+        if starts_before_other_ends and other_starts_before_end:
+            raise Conflict(
+                f"Overlaps the range effective from {other.effective_from:%Y-%m-%d} for the "
+                "same laboratory, test, sex and ages; end that one first.",
+                field="effective_from",
+            )
+
+
+def check_range_site_access(actor, range_row: ReferenceRange) -> None:
+    site = range_row.site
+    if not can(actor, Action.ENTER_DATA, study_id=site.study_id, site_id=site.pk):
+        raise PermissionRefused("Your role does not allow changing this site's ranges.")
+
+
+@transaction.atomic
+def reference_range_create(
+    *,
+    actor,
+    site: Site,
+    test_code: str,
+    unit: str,
+    effective_from: dt.date,
+    laboratory: str = DEFAULT_LABORATORY,
+    sex: str = "",
+    age_min_years: int = 0,
+    age_max_years: int = 150,
+    lln: Decimal | None = None,
+    uln: Decimal | None = None,
+    effective_to: dt.date | None = None,
+) -> ReferenceRange:
+    values = {
+        "site": site,
+        "laboratory": laboratory,
+        "test_code": test_code,
+        "sex": sex or "",
+        "age_min_years": age_min_years,
+        "age_max_years": age_max_years,
+        "unit": unit,
+        "lln": lln,
+        "uln": uln,
+        "effective_from": effective_from,
+        "effective_to": effective_to,
+    }
+    range_row = prepare_reference_range(values)
+    check_range_site_access(actor, range_row)
+    # Lock the site: concurrent entries of one site's table cannot both pass the overlap check.
+    type(range_row.site)._default_manager.select_for_update().get(pk=range_row.site_id)
+    check_no_overlap(range_row)
+    return save_audited(range_row, actor=actor, reason="Reference range entered")
+
+
+@transaction.atomic
+def reference_range_update(
+    *,
+    actor,
+    range_row: ReferenceRange,
+    changes: dict[str, Any],
+    reason: str | None,
+    expected_version: int | None,
+) -> ReferenceRange:
+    """Changes a range (e.g. ends it). Results already stored keep the limits they were given."""
+    reason = require_reason(reason)
+    check_range_site_access(actor, range_row)
+    type(range_row.site)._default_manager.select_for_update().get(pk=range_row.site_id)
+    locked = ReferenceRange.objects.select_for_update().get(pk=range_row.pk)
+    check_version(locked, expected_version)
+    if "site" in changes and changes["site"].pk != locked.site_id:
+        raise InvalidInput("A range cannot move to another site.", field="site")
+    prepare_reference_range(changes, locked)
+    check_no_overlap(locked)
+    locked.version += 1
+    return save_audited(locked, actor=actor, reason=reason)
+
+
+LAB_RESULT_WRITES = RecordWrites(
+    create=lab_result_create, update=lab_result_correct, void=lab_result_void, record="result"
+)
+REFERENCE_RANGE_WRITES = RecordWrites(
+    create=reference_range_create, update=reference_range_update, record="range_row"
+)
