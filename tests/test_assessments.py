@@ -196,3 +196,33 @@ def test_a_red_cell_transfusion_rules_out_a_haemoglobin_response(
     assert result["hb_response_6m"]["value"] == "NR"
     assert "transfus" in result["hb_response_6m"]["detail"]
     assert result["hb_6m"]["value"] == 112  # the value itself is still reported
+
+
+@pytest.mark.parametrize(
+    ("started", "stopped", "itp_directed", "met"),
+    [
+        (30, None, True, False),  # new eltrombopag course on day 30: additional ITP therapy
+        (-60, None, True, True),  # stable background therapy present at baseline
+        (0, None, True, True),  # started on day 1 itself: baseline therapy
+        (30, None, False, True),  # not ITP-directed (e.g. a proton-pump inhibitor)
+    ],
+)
+def test_itp_directed_concomitant_therapy_after_day1_is_additional_itp_therapy(
+    builder, started, stopped, itp_directed, met
+):
+    builder.enter([Course("TAC_DAN", 90, 60)])
+    patient_id, _, day1, _ = builder.patients[0]
+    builder.post(
+        "/api/rescue-therapies/",
+        {
+            "patient": patient_id,
+            "kind": "concomitant",
+            "started_at": (day1 + dt.timedelta(days=started)).isoformat(),
+            "stopped_at": None,
+            "therapy": "Eltrombopag 50 mg daily",
+            "itp_directed": itp_directed,
+        },
+    )
+    stored = PatientAssessment.objects.get(patient_id=patient_id)
+    # The amended primary endpoint: PLT > 50 at 6 months without additional ITP therapy.
+    assert stored.endpoints["sustained_response_6m"]["met"] is met

@@ -174,6 +174,31 @@ def test_planning_again_with_unchanged_inputs_adds_nothing(
     assert DosePlan.objects.filter(patient=patient).count() == 2
 
 
+def test_a_bid_dose_is_rounded_per_administration_to_what_capsules_make(
+    make_patient, place_on_arm, client_for, investigator
+):
+    """50 kg × 0.03 mg/kg/day = 1.5 mg/day is 0.75 mg bid: 0.5 and 1 mg capsules cannot make
+    0.75 mg, so each administration is rounded (half up, 0.5 mg steps) to 1.0 mg: 2.0 mg/day."""
+    study = Study.objects.get(registry_id="NCT05471050")
+    patient = place_on_arm(make_patient(study, "PKUPH", weight_kg=D("50.0")), "TAC_DAN", day1=DAY1)
+    response = client_for(investigator("NCT05471050")).post(
+        f"/api/patients/{patient.pk}/dosing/plan/"
+    )
+    assert response.status_code == 201, response.json()
+    tacrolimus = plan_rows(response.json())["tacrolimus"]
+    assert (
+        tacrolimus["computed_mg"],
+        tacrolimus["per_administration_mg"],
+        tacrolimus["rounded_mg"],
+        tacrolimus["daily_mg"],
+    ) == ("1.5000", "1.0000", "2.0000", "2.0000")
+    assert tacrolimus["rule"] == (
+        "0.03 mg/kg × 50.0 kg = 1.5 mg/day; ÷ 2 administrations = 0.75 mg each; rounded half up "
+        "to the nearest 0.5 mg (at least one step) = 1.0 mg per administration; × 2 = 2.0 mg/day; "
+        "per day: 1 mg bid = 2.0 mg/day"
+    )
+
+
 def test_a_weight_change_adds_a_plan_version_and_keeps_the_old_one(
     make_patient, place_on_arm, client_for, investigator
 ):
@@ -197,18 +222,20 @@ def test_a_weight_change_adds_a_plan_version_and_keeps_the_old_one(
 
     assert replanned.status_code == 201
     [new] = replanned.json()["created"]
-    # 0.03 × 85 = 2.55 → 2.5 mg/day; danazol (fixed) is not re-planned.
+    # 0.03 × 85 = 2.55 mg/day, 1.275 mg bid → 1.5 mg per administration (0.5 mg steps): 3.0
+    # mg/day (2.5 mg/day would be 1.25 mg bid, which capsules cannot make); danazol (fixed) is
+    # not re-planned.
     assert (new["drug"], new["plan_version"], new["computed_mg"], new["rounded_mg"]) == (
         "tacrolimus",
         2,
         "2.5500",
-        "2.5000",
+        "3.0000",
     )
-    assert new["reason"] == "Re-planned: weight_kg 60.0 → 85.0 kg; dose 2.0000 → 2.5 mg"
+    assert new["reason"] == "Re-planned: weight_kg 60.0 → 85.0 kg; dose 2.0000 → 3.0 mg"
     versions = DosePlan.objects.filter(patient=patient, drug="tacrolimus").order_by("plan_version")
     assert [(p.plan_version, p.weight_kg, p.rounded_mg) for p in versions] == [
         (1, D("60.0"), D("2.0000")),
-        (2, D("85.0"), D("2.5000")),
+        (2, D("85.0"), D("3.0000")),
     ]
     overview = client.get(f"/api/patients/{patient.pk}/dosing/").json()
     assert [(p["drug"], p["plan_version"]) for p in overview["plans"]] == [

@@ -1,8 +1,8 @@
 """The endpoint engine against the endpoint definitions shipped in ``trials/protocols/*.yaml``.
 
-Each protocol file is loaded as the product loads it (``yaml.safe_load`` → ``resolve_protocol``;
-the stored endpoint rows are rebuilt into the engine's raw form as
-``visits.endpoints.evaluation`` does)
+Each protocol file is loaded into the database as the product loads it (``load_protocol``, once per
+session in conftest), and its design is read back from the database (jsonb on PostgreSQL, as in CI)
+and built into specs by ``visits.endpoints.evaluation`` exactly as the product does,
 and small patient courses are evaluated at the boundaries of each trial's own definitions, so that
 a change to a protocol file or to the engine that moves a boundary fails here.
 
@@ -12,16 +12,13 @@ day 180 is 2025-06-30 and the 6-month window (day 166 to 194) runs 2025-06-16 to
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from ecrf.domain.endpoints import (
     BleedingObservation,
@@ -32,13 +29,12 @@ from ecrf.domain.endpoints import (
     RescueEpisode,
     ResponseCriteria,
     assess_visits,
-    build_endpoint_specs,
     evaluate_endpoints,
     parse_response_criteria,
 )
-from ecrf.domain.protocol_spec import resolve_protocol
+from trials.models import ProtocolVersion
+from visits.endpoints.evaluation import endpoint_specs as stored_endpoint_specs
 
-PROTOCOLS = Path(__file__).resolve().parents[1] / "trials" / "protocols"
 D1 = date(2025, 1, 1)
 
 TAC_DAN = "NCT05471050"  # tacrolimus + danazol, ITP (version 1 registry, version 2 ASH 2023)
@@ -56,33 +52,34 @@ W4 = "initial_response_w4"
 
 # --- Loading the shipped protocols -------------------------------------------------------------
 
+# (registry id, version number) → the endpoint specs and response criteria read back from the
+# database. The shipped files are loaded into the test database once per session (conftest); the
+# design is read back from there because PostgreSQL stores it as jsonb, which does not keep the
+# files' key order — the engine must get the same answers from what the product really reads.
+_STORED: dict[tuple[str, int], tuple[dict[str, EndpointSpec], ResponseCriteria]] = {}
 
-@functools.cache
-def _version_contents(registry_id: str) -> dict[int, dict[str, Any]]:
-    text = (PROTOCOLS / f"{registry_id}.yaml").read_text(encoding="utf-8")
-    spec = resolve_protocol(yaml.safe_load(text))
-    return {version.number: version.content for version in spec.versions}
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def stored_design(db) -> None:
+    if _STORED:
+        return
+    for version in ProtocolVersion.objects.select_related("study"):
+        fresh = ProtocolVersion.objects.get(pk=version.pk)  # as stored, not as written
+        specs = {spec.code: spec for spec in stored_endpoint_specs(fresh)}
+        criteria = parse_response_criteria(fresh.response_criteria or {})
+        _STORED[(version.study.registry_id, version.number)] = (specs, criteria)
 
 
 def endpoint_specs(registry_id: str, version: int = 1) -> dict[str, EndpointSpec]:
-    """The version's endpoints as stored rows (code, name, kind, primary, parameters) → specs."""
-    content = _version_contents(registry_id)[version]
-    raws = [
-        {
-            "code": endpoint["code"],
-            "name": endpoint["name"],
-            "kind": endpoint["kind"],
-            "primary": endpoint["primary"],
-            **endpoint["parameters"],
-        }
-        for endpoint in content["endpoints"]
-    ]
-    specs = build_endpoint_specs(content["response_criteria"] or {}, raws)
-    return {spec.code: spec for spec in specs}
+    """The version's endpoints as the product builds them from the stored rows."""
+    return _STORED[(registry_id, version)][0]
 
 
 def protocol_criteria(registry_id: str, version: int = 1) -> ResponseCriteria:
-    return parse_response_criteria(_version_contents(registry_id)[version]["response_criteria"])
+    return _STORED[(registry_id, version)][1]
 
 
 def evaluate(

@@ -81,6 +81,7 @@ def test_tacrolimus_danazol_amendment_redefines_the_primary_endpoint():
     assert old.is_primary and new.is_primary
     assert "criteria" not in old.parameters  # protocol-level criteria: >= 30 and 2x baseline
     assert v1.response_criteria["levels"]["R"] == {
+        "rank": 2,
         "platelets": {"op": ">=", "value": 30},
         "fold_of_baseline": 2,
     }
@@ -277,3 +278,37 @@ def test_protocol_parts_have_audit_history_with_the_load_reason():
     assert record.history_change_reason == "Protocol file NCT05471050.yaml loaded"
     assert EndpointDefinition.history.count() >= EndpointDefinition.objects.count()
     assert VisitDefinition.history.count() >= VisitDefinition.objects.count()
+
+
+def test_migration_ranks_the_levels_of_versions_stored_without_rank():
+    """Versions stored before levels had a rank come back from jsonb as {"R": …, "CR": …}."""
+    import importlib
+
+    migration = importlib.import_module("trials.migrations.0003_rank_response_levels")
+    criteria = {
+        "levels": {
+            "R": {"platelets": {"op": ">=", "value": 30}, "fold_of_baseline": 2},
+            "CR": {"platelets": {"op": ">=", "value": 100}, "fold_of_baseline": None},
+        }
+    }
+    assert migration._rank_protocol_levels(criteria) is True
+    assert {code: level["rank"] for code, level in criteria["levels"].items()} == {
+        "CR": 1,
+        "R": 2,
+    }
+    assert migration._rank_protocol_levels(criteria) is False  # already ranked
+    haemoglobin = {
+        "criteria": {
+            "levels": {
+                "R": None,
+                "PR": {"hb": {"op": ">=", "value": 100}, "rise_from_baseline": {"value": 20}},
+                "CR": {"hb": {"op": ">=", "value": 120}, "platelets": None},
+            }
+        }
+    }
+    assert migration._rank_override_levels(criteria["levels"], haemoglobin) is True
+    levels = haemoglobin["criteria"]["levels"]
+    assert (levels["PR"]["rank"], levels["R"]) == (2, None)
+    assert "rank" not in levels["CR"]  # inherits rank 1 from the protocol's CR
+    inherits = {"criteria": {"levels": {"CR": None, "R": {"platelets": {"value": 30}}}}}
+    assert migration._rank_override_levels(criteria["levels"], inherits) is False

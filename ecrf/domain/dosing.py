@@ -100,6 +100,8 @@ class PlannedDose:
     rounded_mg: Decimal
     bsa_m2: Decimal | None
     rule: str
+    # For a per-day dose given in several administrations: the rounded dose of each one.
+    per_administration_mg: Decimal | None = None
 
 
 def _enum_value(enum: type[StrEnum], value: object, field: str) -> StrEnum:
@@ -124,12 +126,16 @@ def plan_dose(
     height_cm: Decimal | None = None,
     bsa_formula: BsaFormula | str = BsaFormula.MOSTELLER,
     rounding_step_mg: Decimal | None = None,
+    administrations_per_day: int | None = None,
 ) -> PlannedDose:
     """The dose for one patient, kept both as computed and as rounded to the dosage form.
 
     Rounding: to the nearest multiple of ``rounding_step_mg``, halves up, and never below one
     step (a positive dose is not rounded away to nothing). Without a step the rounded dose is the
-    computed dose.
+    computed dose. A daily dose split into ``administrations_per_day`` (> 1) administrations is
+    rounded per administration, because each one must be made of the dosage form: 1.5 mg/day bid
+    is 0.75 mg per administration, which 0.5 mg capsules cannot make; rounded to 1.0 mg, the day
+    is 2.0 mg. ``rounded_mg`` is then the daily dose those administrations add up to.
     """
     basis = _enum_value(DoseBasis, basis, "basis")
     amount = _positive(amount, "amount")
@@ -153,10 +159,31 @@ def plan_dose(
             f"{format_decimal(weight)} kg)"
         )
     computed = round_half_up(computed, COMPUTED_DOSE_PLACES)
+    if administrations_per_day is not None and administrations_per_day > 1:
+        return _split_daily_dose(
+            computed, administrations_per_day, rounding_step_mg, bsa_m2, derivation
+        )
     rounded, rounding_rule = _round_dose(computed, rounding_step_mg)
     return PlannedDose(
         computed, rounded, bsa_m2, f"{derivation} = {_mg(computed)}; {rounding_rule}"
     )
+
+
+def _split_daily_dose(
+    daily: Decimal,
+    per_day: int,
+    rounding_step_mg: Decimal | None,
+    bsa_m2: Decimal | None,
+    derivation: str,
+) -> PlannedDose:
+    each = round_half_up(daily / per_day, COMPUTED_DOSE_PLACES)
+    rounded_each, rounding_rule = _round_dose(each, rounding_step_mg)
+    total = rounded_each * per_day
+    rule = (
+        f"{derivation} = {_mg(daily)}/day; ÷ {per_day} administrations = {_mg(each)} each; "
+        f"{rounding_rule} per administration; × {per_day} = {_mg(total)}/day"
+    )
+    return PlannedDose(daily, total, bsa_m2, rule, per_administration_mg=rounded_each)
 
 
 def _round_dose(computed: Decimal, rounding_step_mg: Decimal | None) -> tuple[Decimal, str]:

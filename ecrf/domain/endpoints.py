@@ -2,8 +2,12 @@
 
 Input format: the protocol-file endpoint part described in ``docs/domain-contracts.md`` —
 ``response_criteria`` (defaults) plus ``endpoints`` (list), each endpoint's ``criteria`` deep-merged
-over the defaults (an explicit ``null`` removes a rule; new levels are appended after the
-protocol's levels, which stay ordered best first).
+over the defaults (an explicit ``null`` removes a rule or a level).
+
+Response levels are ranked by their explicit ``rank`` (1 = best), never by the order of the keys
+of ``levels``: the design is stored as PostgreSQL ``jsonb``, which does not keep key order. Every
+level of a merged criteria block needs a rank (an override level merged onto a protocol level
+inherits its rank), and no two levels of one family (platelet, haemoglobin) share one.
 
 Extensions of the contract (all optional; a file written to the contract alone parses unchanged):
 
@@ -68,6 +72,7 @@ Conventions:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -151,6 +156,7 @@ _CRITERIA_KEYS = (
     "transfusion_free_days",
 )
 _LEVEL_KEYS = (
+    "rank",
     "platelets",
     "platelets_max",
     "fold_of_baseline",
@@ -198,6 +204,7 @@ class Threshold:
 @dataclass(frozen=True)
 class ResponseLevel:
     code: str
+    rank: int  # 1 is the best level; levels are ordered by rank, never by key order
     platelets: Threshold | None = None
     platelets_max: Threshold | None = None
     fold_of_baseline: Threshold | None = None  # value is the multiple of the baseline count
@@ -610,11 +617,21 @@ def _check_baseline_test(
 def _parse_criteria(raw: Mapping[str, Any], where: _KeyPaths) -> ResponseCriteria:
     _reject_unknown_keys(raw, _CRITERIA_KEYS, where)
     levels_raw = _mapping(raw.get("levels") or {}, where("levels"))
-    levels = tuple(
+    parsed = [
         _parse_level(code, level, where)
         for code, level in levels_raw.items()
         if level is not None  # an explicit null removed the level
-    )
+    ]
+    levels = tuple(sorted(parsed, key=lambda level: (level.rank, level.code)))
+    for family in (ResponseLevel.is_platelet_level, ResponseLevel.is_haemoglobin_level):
+        members = [level for level in levels if family.fget(level)]
+        for better, worse in itertools.pairwise(members):
+            if better.rank == worse.rank:
+                raise DomainError(
+                    where("levels", worse.code, "rank"),
+                    f"rank {worse.rank} is also the rank of level {better.code}; "
+                    "each level needs its own rank (1 = best)",
+                )
     return ResponseCriteria(
         baseline=_sub(raw, "baseline", where, _parse_baseline),
         levels=levels,
@@ -648,8 +665,14 @@ def _parse_level(code: object, raw: object, where: _KeyPaths) -> ResponseLevel:
             fold = Threshold(">=", _decimal(fold_raw, fold_where))
         if fold.value <= 0:
             raise DomainError(fold_where, "the multiple of baseline must be positive")
+    if level.get("rank") is None:
+        raise DomainError(
+            _join(where("levels", code), "rank"),  # the block that defines the level lacks it
+            "required: the level's rank, 1 for the best level (key order carries no meaning)",
+        )
     parsed = ResponseLevel(
         code=code_text,
+        rank=_positive_int(level["rank"], where("levels", code, "rank")),
         platelets=threshold("platelets"),
         platelets_max=threshold("platelets_max"),
         fold_of_baseline=fold,

@@ -128,6 +128,25 @@ def test_plan_dose_states_the_rule():
     assert plan_dose("fixed", D(100)).rule == "fixed 100 mg = 100 mg; not rounded"
 
 
+def test_a_split_daily_dose_is_rounded_per_administration():
+    dose = plan_dose(
+        "mg_per_kg",
+        D("0.03"),
+        weight_kg=D(50),
+        rounding_step_mg=D("0.5"),
+        administrations_per_day=2,
+    )
+    assert (dose.computed_mg, dose.per_administration_mg, dose.rounded_mg) == (
+        D("1.5"),
+        D("1.0"),
+        D("2.0"),
+    )
+    assert dose.rule == (
+        "0.03 mg/kg × 50 kg = 1.5 mg/day; ÷ 2 administrations = 0.75 mg each; rounded half up to "
+        "the nearest 0.5 mg (at least one step) = 1.0 mg per administration; × 2 = 2.0 mg/day"
+    )
+
+
 @pytest.mark.parametrize(
     ("basis", "kwargs", "field"),
     [

@@ -24,8 +24,10 @@ from ecrf.domain.endpoints import (
     Threshold,
     assess_visits,
     build_endpoint_specs,
+    evaluate_endpoint,
     evaluate_endpoints,
     merge_criteria,
+    parse_response_criteria,
 )
 from ecrf.domain.errors import DomainError
 from ecrf.domain.protocol_spec import resolve_protocol
@@ -42,8 +44,8 @@ def day(n: int) -> date:
 IWG: dict[str, Any] = {
     "baseline": {"test_code": "PLAT", "window_days": 30},
     "levels": {
-        "CR": {"platelets": {"op": ">=", "value": 100}, "fold_of_baseline": None},
-        "R": {"platelets": {"op": ">=", "value": 30}, "fold_of_baseline": 2},
+        "CR": {"rank": 1, "platelets": {"op": ">=", "value": 100}, "fold_of_baseline": None},
+        "R": {"rank": 2, "platelets": {"op": ">=", "value": 30}, "fold_of_baseline": 2},
     },
     "bleeding": {"min_who_grade": 1, "window_days": 0},
     "rescue": {"lookback_days": 28, "itp_directed_only": True, "since_start": False},
@@ -660,6 +662,7 @@ SJOGREN = merge_criteria(
         "levels": {
             "CR": {"platelets": {"op": ">", "value": 100}},
             "PR": {
+                "rank": 2,
                 "platelets": {"op": ">=", "value": 50},
                 "platelets_max": {"op": "<=", "value": 100},
             },
@@ -946,8 +949,9 @@ def test_value_at_time_point(
 AIHA = {
     "baseline": {"test_code": "HGB", "window_days": 30},
     "levels": {
-        "CR": {"hb": {"op": ">=", "value": 120}},
+        "CR": {"rank": 1, "hb": {"op": ">=", "value": 120}},
         "PR": {
+            "rank": 2,
             "hb": {"op": ">=", "value": 100},
             "rise_from_baseline": {"op": ">=", "value": 20},
             "combine": "any",
@@ -1026,7 +1030,11 @@ def test_haemoglobin_endpoint_in_an_itp_protocol_overrides_the_levels() -> None:
         **HB_RESPONSE,
         "criteria": {
             "baseline": {"test_code": "HGB"},
-            "levels": {"CR": None, "R": None, "HB_CR": {"hb": {"op": ">=", "value": 120}}},
+            "levels": {
+                "CR": None,
+                "R": None,
+                "HB_CR": {"rank": 1, "hb": {"op": ">=", "value": 120}},
+            },
         },
     }
     result = evaluate(endpoint, course(hb=[(-1, 70), (180, 121)]))
@@ -1166,7 +1174,7 @@ def test_parsed_spec_is_typed_and_merged() -> None:
             with_criteria(
                 {**TTR, "level": None},
                 bleeding=None,
-                levels={"PR": {"platelets": {"op": ">=", "value": 50}}},
+                levels={"PR": {"rank": 3, "platelets": {"op": ">=", "value": 50}}},
             )
         ],
     )
@@ -1207,6 +1215,21 @@ def test_bleeding_null_in_an_endpoint_removes_the_rule() -> None:
     patient = course(RESPONDER, bleeding=[(14, 2), (22, 2)])
     assert evaluate(BEST_R, patient).met is False
     assert evaluate(endpoint, patient).met is True
+
+
+def test_levels_are_ranked_by_rank_not_by_key_order() -> None:
+    """PostgreSQL jsonb stores keys shortest first ({"R": …, "CR": …}): the rank decides."""
+    reordered = {**IWG, "levels": {"R": IWG["levels"]["R"], "CR": IWG["levels"]["CR"]}}
+    criteria = parse_response_criteria(reordered)
+    assert [level.code for level in criteria.levels] == ["CR", "R"]
+    patient = course([(14, 60), (28, 60)], baseline=15)
+    (best_cr,) = build_endpoint_specs(reordered, [{**BEST_R, "code": "cr", "level": "CR"}])
+    (best_r,) = build_endpoint_specs(reordered, [BEST_R])
+    assert (evaluate_endpoint(best_cr, patient).met, evaluate_endpoint(best_r, patient).met) == (
+        False,
+        True,
+    )
+    assert [v.response for v in assess_visits(criteria, patient)] == ["R", "R"]
 
 
 def test_merge_criteria_does_not_modify_the_defaults() -> None:
@@ -1255,7 +1278,8 @@ def bad_endpoint(**changes: Any) -> list[dict[str, Any]]:
         ({**SUSTAINED, "after_response": {}}, "after_response.level"),
         ({**SUSTAINED, "after_response": {"level": "PR"}}, "after_response.level"),
         # the level must be the protocol's: the endpoint's own criteria do not count
-        ({**SUSTAINED, "criteria": {"levels": {"PR": {"platelets": {"op": ">", "value": 30}}}},
+        ({**SUSTAINED,
+          "criteria": {"levels": {"PR": {"rank": 3, "platelets": {"op": ">", "value": 30}}}},
           "level": "PR", "after_response": {"level": "PR"}}, "after_response.level"),
     ],
 )  # fmt: skip
@@ -1277,6 +1301,9 @@ def test_endpoint_key_errors(changes: dict[str, Any], field: str) -> None:
         ({"levels": {"CR": {"hb": {"op": ">=", "value": 120}}}}, "levels.CR"),  # mixed
         ({"levels": {"NR": {"platelets": {"op": "<", "value": 30}}}}, "levels.NR"),
         ({"levels": {"CR": None, "R": None}}, "levels"),
+        ({"levels": {"PR": {"platelets": {"op": ">=", "value": 50}}}}, "levels.PR.rank"),
+        ({"levels": {"PR": {"rank": 0, "platelets": {"op": ">=", "value": 50}}}}, "levels.PR.rank"),
+        ({"levels": {"PR": {"rank": 1, "platelets": {"op": ">=", "value": 50}}}}, "levels.PR.rank"),
         ({"rescue": {"lookback_days": None}}, "rescue.lookback_days"),
         ({"confirmation": {"min_days": "7"}}, "confirmation.min_days"),
         ({"loss": {"confirmations": 0}}, "loss.confirmations"),
@@ -1298,7 +1325,7 @@ def test_criteria_override_errors_name_the_endpoint_key(
         (IWG, {"code": "x"}, "endpoints"),
         (IWG, [BEST_R, "r6"], "endpoints.1"),
         (IWG, bad_endpoint(kind="haemoglobin_response"), "response_criteria.levels"),
-        ({**IWG, "levels": {"R": {"platelets": {"op": ">=", "value": True}}}}, [TTR],
+        ({**IWG, "levels": {"R": {"rank": 1, "platelets": {"op": ">=", "value": True}}}}, [TTR],
          "response_criteria.levels.R.platelets.value"),
         ({**IWG, "loss": {"min_days": 1}}, [TTR], "response_criteria.loss.confirmations"),
         ({**IWG, "rescue": "28 days"}, [TTR], "response_criteria.rescue"),

@@ -46,7 +46,7 @@ def withdrawal_date(patient: Patient) -> dt.date | None:
 def build_course(patient: Patient, data: CourseData, *, evaluated_on: dt.date) -> PatientCourse:
     labs = data.labs.get(patient.pk, [])
     therapies = data.rescue.get(patient.pk, [])
-    rescue_rows = [r for r in therapies if r.kind == TherapyKind.RESCUE]
+    rescue_rows = [r for r in therapies if _counts_as_additional_therapy(r, patient.day1)]
     return PatientCourse(
         day1=patient.day1,
         as_of=evaluated_on,
@@ -78,6 +78,15 @@ def build_course(patient: Patient, data: CourseData, *, evaluated_on: dt.date) -
         },
         withdrawn_on=withdrawal_date(patient),
     )
+
+
+def _counts_as_additional_therapy(therapy, day1: dt.date) -> bool:
+    """Rescue therapy always; any other therapy marked ITP-directed when it starts after day 1,
+    whatever its kind ("without additional ITP-modifying therapies"). An ITP-directed therapy
+    started on or before day 1 is the stable background the patient entered the study on."""
+    if therapy.kind == TherapyKind.RESCUE:
+        return True
+    return therapy.itp_directed and therapy.started_at > day1
 
 
 def _observation(lab) -> Observation:

@@ -55,8 +55,11 @@ def _body_size(patient: Patient, regimen: Regimen) -> dict:
     return {"weight_kg": weight.value, "height_cm": height, "weight_source": source}
 
 
-def _per_period(regimen: Regimen, rounded: Decimal) -> tuple[Decimal, Decimal | None, str]:
+def _per_period(
+    regimen: Regimen, planned: rules.PlannedDose
+) -> tuple[Decimal, Decimal | None, str]:
     """(mg per administration, mg per day or None for weekly, how they were derived)."""
+    rounded = planned.rounded_mg
     per_day = administrations_per_day(regimen.frequency, field="regimen.frequency")
     if regimen.dose_period == Regimen.DosePeriod.DAY:
         if per_day is None:
@@ -64,7 +67,8 @@ def _per_period(regimen: Regimen, rounded: Decimal) -> tuple[Decimal, Decimal | 
                 f"A per-day dose needs a daily frequency, not {regimen.frequency!r}.",
                 field="regimen.frequency",
             )
-        per_administration = round_half_up(rounded / per_day, MG_PLACES)
+        # Rounded per administration by the rule when split; else the whole day is one.
+        per_administration = round_half_up(planned.per_administration_mg or rounded, MG_PLACES)
         shown = f"{per_administration} mg {regimen.frequency}"
         return per_administration, rounded, shown if per_day == 1 else f"{shown} = {rounded} mg/day"
     daily = None if per_day is None else rounded * per_day
@@ -106,8 +110,13 @@ def draft_plan(patient: Patient, regimen: Regimen) -> PlanDraft:
         height_cm=body["height_cm"],
         bsa_formula=formula,
         rounding_step_mg=None if step is None else round_half_up(step, MG_PLACES),
+        administrations_per_day=(
+            administrations_per_day(regimen.frequency, field="regimen.frequency")
+            if regimen.dose_period == Regimen.DosePeriod.DAY
+            else None
+        ),
     )
-    per_administration, daily, schedule = _per_period(regimen, planned.rounded_mg)
+    per_administration, daily, schedule = _per_period(regimen, planned)
     rule = f"{planned.rule}; {regimen.get_dose_period_display()}: {schedule}"
     taper: list[rules.TaperWeek] = []
     if regimen.taper:
