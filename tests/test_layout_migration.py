@@ -134,4 +134,4 @@ def test_database_built_before_the_move_needs_no_migration_after_it(database_fro
         database, "select app_label, model from django_content_type order by 1, 2"
     )
     assert set(content_types_before) <= set(content_types_after)
-    assert len(content_types_before) == 74
+    assert len(content_types_before) == 73
