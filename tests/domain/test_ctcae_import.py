@@ -10,12 +10,11 @@ from openpyxl import Workbook
 from domain.ctcae_import import parse_ctcae_workbook
 from domain.ctcae_terms import CtcaeTerm
 from domain.errors import DomainError
+from ecrf.data import CTCAE_V5_WORKBOOK
 
-SHEET = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "ctcae" / "CTCAE_v5.0_2017-11-27.xlsx"
-)
-# The official sheet is test input from ../shared (beside the repository, as in CI): missing
-# input is a failure, never a skip.
+# The official sheet ships inside the product (ecrf/data/ctcae): missing input is a failure,
+# never a skip.
+SHEET = CTCAE_V5_WORKBOOK
 assert SHEET.exists(), f"official CTCAE sheet not found: {SHEET}"
 
 NBSP = "\xa0"

@@ -33,6 +33,8 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
         call_command("load_protocol", all=True, stdout=self.stdout)
+        # The full NCI dictionary (837 terms) ships in ecrf/data/ctcae; idempotent on re-runs.
+        call_command("import_ctcae", stdout=self.stdout)
         self._demo_users()
         self._demo_allocation_lists()
         if options["no_serve"]:
