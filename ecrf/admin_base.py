@@ -271,6 +271,10 @@ class ServiceBackedAdmin(AuditedRecordAdmin):
         admin = self
 
         class ServiceValidatedForm(base):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                admin.limit_to_patient(self)
+
             def clean(self):
                 cleaned = super().clean()
                 if not self.errors:  # the services need every field to be valid first
@@ -278,6 +282,22 @@ class ServiceBackedAdmin(AuditedRecordAdmin):
                 return cleaned
 
         return ServiceValidatedForm
+
+    @staticmethod
+    def limit_to_patient(form) -> None:
+        """A record of one patient offers only that patient's visits, lab results, events...:
+        the patient stored, posted, or preselected in the add page's address."""
+        patient_id = getattr(form.instance, "patient_id", None)
+        if patient_id is None and "patient" in form.fields:
+            patient_id = form.data.get("patient") or form.initial.get("patient")
+        if not patient_id or not str(patient_id).isdigit():
+            return
+        for name, field in form.fields.items():
+            queryset = getattr(field, "queryset", None)
+            if name == "patient" or queryset is None:
+                continue
+            if any(f.name == "patient" for f in queryset.model._meta.fields):
+                field.queryset = queryset.filter(patient_id=int(patient_id))
 
     def write(self, request, form):
         data = form.cleaned_data  # fields fixed after creation are not in the change form

@@ -4,11 +4,12 @@ randomization or enrolment, status moves, unscheduled visits) that call the API'
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 
 from ecrf import admin_base
+from patients.admin_casebook import casebook_page
 from patients.admin_forms import (
     AllocationAdminForm,
     ConsentAdminForm,
@@ -49,6 +50,7 @@ class EligibilityAssessmentInline(ReadOnlyInline):
 
 
 WORKFLOW_PAGES = {
+    "casebook": "Casebook",
     "consent": "Record consent",
     "eligibility": "Evaluate eligibility",
     "allocate": "Randomize / enrol",
@@ -99,6 +101,7 @@ class PatientAdmin(admin_base.ServiceBackedAdmin):
             "allocate": self.allocation_view,
             "status": self.status_view,
             "unscheduled-visit": self.unscheduled_visit_view,
+            "casebook": self.casebook_view,
         }
         return [
             path(
@@ -109,11 +112,18 @@ class PatientAdmin(admin_base.ServiceBackedAdmin):
             for page, view in views.items()
         ] + super().get_urls()
 
+    def casebook_view(self, request, object_id):
+        patients = self.get_queryset(request).select_related("study", "site", "arm")
+        patient = patients.filter(pk=object_id).first()
+        if patient is None:
+            raise Http404("No such patient.")
+        return casebook_page(self, request, patient)
+
     @admin.display(description="Workflow")
     def workflow(self, patient):
         if patient.pk is None:
             return "—"
-        pages = ["consent", "status"]
+        pages = ["casebook", "consent", "status"]
         if patient.status in PRE_ALLOCATION:
             pages[1:1] = ["eligibility"]
         if patient.status == PatientStatus.ELIGIBLE:
