@@ -18,6 +18,7 @@ from labs.models import LabResult
 from patients.models import Consent, EligibilityAssessment, Patient
 from safety.models import AdverseEvent
 from visits.models import Visit
+from visits.selectors import visit_display_status
 
 # Record kinds of the combined audit trail: label, model, filter to the patient's rows.
 AUDITED_KINDS: tuple[tuple[str, type[models.Model], str], ...] = (
@@ -76,6 +77,8 @@ def patient_casebook(patient: Patient) -> Casebook:
     visits = list(
         Visit.objects.filter(patient=patient).order_by("target_date", "actual_date", "id")
     )
+    for visit in visits:
+        visit.display_status = visit_display_status(visit).value  # due / overdue / ...
     labs = list(
         LabResult.objects.filter(patient=patient).order_by("collected_at", "test_code", "id")
     )

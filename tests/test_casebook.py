@@ -52,6 +52,7 @@ def test_casebook_shows_each_section_with_links_preselecting_the_patient(coordin
     assert "165 cm, 60 kg" in html
     assert "True" not in html and "False" not in html
     assert "meets" in html and " UTC" in html
+    assert "<td>scheduled</td>" not in html  # not randomized yet: no calendar
 
 
 def test_casebook_queries_do_not_grow_with_the_records(patient, record_lab):

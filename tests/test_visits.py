@@ -305,3 +305,18 @@ def test_a_long_correction_reason_is_kept_in_full(client_for, coordinator, alloc
     assert response.status_code == 200, response.json()
     history = client.get(f"/api/visits/{week1.pk}/history/").json()["results"]
     assert history[-1]["reason"] == reason.strip()
+
+
+def test_a_visit_is_not_missed_before_its_window_has_closed(client_for, coordinator, allocate):
+    patient = allocate(TODAY - days(6))
+    week1 = Visit.objects.get(patient=patient, code="W1")  # day 7 ± 2: open until day 9
+    response = record(client_for(coordinator), week1, status="missed")
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["field"], error["message"]) == (
+        "status",
+        "A visit can be marked missed only after its window has closed "
+        f"(the window ends {(TODAY + days(3)).isoformat()}).",
+    )
+    week1.refresh_from_db()
+    assert (week1.status, week1.version) == ("scheduled", 1)

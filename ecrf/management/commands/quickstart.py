@@ -30,11 +30,14 @@ class Command(BaseCommand):
         parser.add_argument("--addrport", default="127.0.0.1:8000")
 
     def handle(self, *args, **options):
+        self.stdout.write("Migrating the database...")
         call_command("migrate", interactive=False, verbosity=0)
-        self.stdout.write("Database migrated.")
+        self.stdout.write("Database migrated. Loading the shipped protocols...")
         call_command("load_protocol", all=True, stdout=self.stdout)
+        self.stdout.write("Loading the CTCAE v5.0 dictionary...")
         # The full NCI dictionary (837 terms) ships in ecrf/data/ctcae; idempotent on re-runs.
         call_command("import_ctcae", stdout=self.stdout)
+        self.stdout.write("Creating the demo users...")
         self._demo_users()
         self._demo_allocation_lists()
         if options["no_serve"]:
