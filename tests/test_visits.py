@@ -320,3 +320,19 @@ def test_a_visit_is_not_missed_before_its_window_has_closed(client_for, coordina
     )
     week1.refresh_from_db()
     assert (week1.status, week1.version) == ("scheduled", 1)
+
+
+def test_worklist_filters_list_overdue_and_this_week_s_visits(make_user, allocate):
+    from django.test import Client
+
+    patient = allocate(TODAY - days(20))  # W2 (day 14 ± 2) overdue; W3 (day 21 ± 2) due
+    client = Client()
+    client.force_login(make_user("cora", "coordinator", "NCT03304288", ["PKUPH"]))
+
+    def codes(worklist):
+        response = client.get("/admin/visits/visit/", {"worklist": worklist})
+        assert response.status_code == 200
+        return sorted(v.code for v in response.context["cl"].result_list if v.patient == patient)
+
+    assert codes("overdue") == ["D1", "W1", "W2"]
+    assert codes("week") == ["W3", "W4"]  # W4: day 28 ± 2 opens on day 26, within 7 days

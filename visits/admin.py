@@ -3,9 +3,12 @@ services as the API (window check, deviation flag, audited corrections)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib import admin
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from ecrf.admin_base import ScopedAdmin
@@ -26,6 +29,27 @@ class VisitRecordAdminForm(forms.Form):
     )
 
 
+class WorklistFilter(admin.SimpleListFilter):
+    """The coordinator's morning lists: visits whose window has closed unrecorded, and visits
+    whose window is open at some point in the coming seven days."""
+
+    title = "worklist"
+    parameter_name = "worklist"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Overdue (window closed, not recorded)"), ("week", "Due this week")]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        open_visits = queryset.filter(status=VisitStatus.SCHEDULED, is_voided=False)
+        if self.value() == "overdue":
+            return open_visits.filter(window_end__lt=today)
+        if self.value() == "week":
+            week_end = today + dt.timedelta(days=7)
+            return open_visits.filter(window_start__lte=week_end, window_end__gte=today)
+        return queryset
+
+
 @admin.register(Visit)
 class VisitAdmin(ScopedAdmin):
     study_field = "patient__study"
@@ -40,7 +64,7 @@ class VisitAdmin(ScopedAdmin):
         "current_status",
         "out_of_window",
     ]
-    list_filter = ["patient__study", "patient__site", "status", "out_of_window"]
+    list_filter = [WorklistFilter, "patient__study", "patient__site", "status", "out_of_window"]
     search_fields = ["patient__subject_id", "code"]
     list_select_related = ["patient"]
     readonly_fields = ["record_link"]
