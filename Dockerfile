@@ -14,7 +14,9 @@ COPY ecrf/__init__.py ecrf/__init__.py
 RUN pip install --upgrade pip && pip install .
 
 COPY . .
-RUN SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
+# The NCI CTCAE v5.0 workbook ships in ecrf/data/ctcae; the entrypoint loads it (837 terms).
+RUN test -s ecrf/data/ctcae/CTCAE_v5.0_2017-11-27.xlsx \
+    && SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
     && useradd --system --uid 10001 --home /app ecrf \
     && mkdir -p /app/var \
     && chown -R ecrf /app/var

@@ -6,14 +6,18 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint schema clean
 
+# Address and port of `make run`, e.g. `make run ADDRPORT=0.0.0.0:8080`.
+ADDRPORT ?= 127.0.0.1:8000
+
 $(STAMP): pyproject.toml
+	@echo "Installing into $(VENV) (first run: a minute or two)..."
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) manage.py quickstart
+	$(PY) manage.py quickstart --addrport $(ADDRPORT)
 
 test: $(STAMP)
 	$(PY) -m pytest

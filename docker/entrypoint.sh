@@ -16,6 +16,8 @@ fi
 python manage.py wait_for_db --timeout "${DB_WAIT_SECONDS:-60}"
 python manage.py migrate --noinput
 python manage.py load_protocol --all
+# The full CTCAE v5.0 dictionary (837 terms) shipped in ecrf/data/ctcae; unchanged terms are kept.
+python manage.py import_ctcae
 
 exec gunicorn ecrf.wsgi:application \
   --bind 0.0.0.0:8000 \

@@ -27,3 +27,7 @@ class StudyRoleAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate instead, so the grant stays in the audit trail
+
+
+# "View site" led to `/`, which serves nothing; the API's documentation is the useful place.
+admin.site.site_url = "/api/docs/"

@@ -37,8 +37,17 @@ class AuditedAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["expected_version"].initial = self.instance.version
+        if not self.instance.pk:
+            # A reason and a version belong to changes of a stored record, not to a new one.
+            del self.fields["reason_for_change"], self.fields["expected_version"]
+        else:
+            # The stored version, not the instance's: History's "Revert" form is built from an
+            # old version of the record and must not look like a stale edit.
+            stored = type(self.instance)._default_manager.filter(pk=self.instance.pk)
+            current = stored.values_list("version", flat=True).first()
+            self.fields["expected_version"].initial = (
+                self.instance.version if current is None else current
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -191,6 +200,11 @@ def _form_field(form: forms.Form, path: str | None, aliases: dict) -> str | None
     return None
 
 
+def _differs(stored, sent) -> bool:
+    empty = (None, "")
+    return not (stored in empty and sent in empty) and stored != sent
+
+
 class _DryRunDone(Exception):
     """Raised to roll back the validating run of a service."""
 
@@ -216,6 +230,12 @@ class ServiceBackedAdmin(AuditedRecordAdmin):
 
     def update_record(self, actor, record, changes: dict, *, reason, version):
         return self.writes.update_record(actor, record, changes, reason=reason, version=version)
+
+    def get_fields(self, request, obj=None):
+        # A new record shows only what is entered; derived, audit and void fields come later.
+        if obj is None and self.service_fields:
+            return list(self.service_fields)
+        return super().get_fields(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         audit = ["version"]
@@ -251,6 +271,10 @@ class ServiceBackedAdmin(AuditedRecordAdmin):
         admin = self
 
         class ServiceValidatedForm(base):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                admin.limit_to_patient(self)
+
             def clean(self):
                 cleaned = super().clean()
                 if not self.errors:  # the services need every field to be valid first
@@ -259,13 +283,33 @@ class ServiceBackedAdmin(AuditedRecordAdmin):
 
         return ServiceValidatedForm
 
+    @staticmethod
+    def limit_to_patient(form) -> None:
+        """A record of one patient offers only that patient's visits, lab results, events...:
+        the patient stored, posted, or preselected in the add page's address."""
+        patient_id = getattr(form.instance, "patient_id", None)
+        if patient_id is None and "patient" in form.fields:
+            patient_id = form.data.get("patient") or form.initial.get("patient")
+        if not patient_id or not str(patient_id).isdigit():
+            return
+        for name, field in form.fields.items():
+            queryset = getattr(field, "queryset", None)
+            if name == "patient" or queryset is None:
+                continue
+            if any(f.name == "patient" for f in queryset.model._meta.fields):
+                field.queryset = queryset.filter(patient_id=int(patient_id))
+
     def write(self, request, form):
         data = form.cleaned_data  # fields fixed after creation are not in the change form
         values = {name: data[name] for name in self.service_fields if name in data}
         if form.instance.pk is None:
             return self.create_record(request.user, values)
-        changes = {name: value for name, value in values.items() if name in form.changed_data}
         stored = type(form.instance)._default_manager.get(pk=form.instance.pk)
+        # Against the stored record, not the form's initial values: a History "Revert" form
+        # starts from the old values, so what it changes is what differs from today's record.
+        changes = {
+            name: value for name, value in values.items() if _differs(getattr(stored, name), value)
+        }
         return self.update_record(
             request.user,
             stored,
@@ -291,7 +335,15 @@ class ServiceBackedAdmin(AuditedRecordAdmin):
         obj.__dict__.update({k: v for k, v in saved.__dict__.items() if not k.startswith("_")})
 
     def save_related(self, request, form, formsets, change):
-        """The services saved everything (these records have no many-to-many fields)."""
+        """The services saved everything (these records have no many-to-many fields); the
+        inlines are read-only, so their formsets saved nothing (the change message reads these
+        lists)."""
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def get_inline_instances(self, request, obj=None):
+        # The inlines show what is stored with a record; a record being added has none yet.
+        return super().get_inline_instances(request, obj) if obj is not None else []
 
 
 class PatientRecordAdmin(ServiceBackedAdmin):

@@ -48,7 +48,10 @@ class EligibilityAssessmentInline(ReadOnlyInline):
         return ", ".join(assessment.failed_codes or assessment.open_codes) or "—"
 
 
+# The casebook page reads every record of the patient, so it is served from the top of the
+# stack (`visits.admin.PatientCasebookAdmin`, which extends this admin); the link is by name.
 WORKFLOW_PAGES = {
+    "casebook": "Casebook",
     "consent": "Record consent",
     "eligibility": "Evaluate eligibility",
     "allocate": "Randomize / enrol",
@@ -113,7 +116,7 @@ class PatientAdmin(admin_base.ServiceBackedAdmin):
     def workflow(self, patient):
         if patient.pk is None:
             return "—"
-        pages = ["consent", "status"]
+        pages = ["casebook", "consent", "status"]
         if patient.status in PRE_ALLOCATION:
             pages[1:1] = ["eligibility"]
         if patient.status == PatientStatus.ELIGIBLE:

@@ -265,6 +265,12 @@ def consent_record(
     check_not_future(consented_at, "consented_at")
     if consented_at <= patient.birth_date:
         raise InvalidInput("Must be after the birth date.", field="consented_at")
+    study_start = patient.study.start_date
+    if study_start is not None and consented_at < study_start:
+        raise InvalidInput(
+            f"Must not be before the study started ({study_start.isoformat()}).",
+            field="consented_at",
+        )
     consent_version = (consent_version or "").strip()
     if not consent_version:
         raise InvalidInput("Name the version of the consent form signed.", field="consent_version")

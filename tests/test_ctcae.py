@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
+from ecrf.data import CTCAE_V5_WORKBOOK
 from ecrf.domain.ctcae_terms import BUILTIN_TERMS
 from visits.safety.models import CtcaeTerm
 
 pytestmark = pytest.mark.django_db
 
-# The official NCI file lives next to the repository (test input only; never read at run time).
-CTCAE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "ctcae"
-NCI_WORKBOOK = CTCAE_DIR / "CTCAE_v5.0_2017-11-27.xlsx"
+# The official NCI workbook ships inside the product (ecrf/data/ctcae, public domain).
+NCI_WORKBOOK = CTCAE_V5_WORKBOOK
 
 
 @pytest.fixture
@@ -88,6 +87,15 @@ def test_nci_workbook_imports_completely_and_idempotently(make_user):
     again = run_import(NCI_WORKBOOK)
     assert again.endswith("0 created, 0 updated, 837 unchanged")
     assert CtcaeTerm.history.count() == 837
+
+
+def test_import_without_a_path_loads_the_shipped_workbook():
+    out = StringIO()
+    call_command("import_ctcae", stdout=out)
+    assert out.getvalue().strip() == (
+        "CTCAE v5.0: 837 terms in CTCAE_v5.0_2017-11-27.xlsx — 749 created, 0 updated, 88 unchanged"
+    )
+    assert CtcaeTerm.objects.count() == 837
 
 
 def test_changed_term_text_is_updated_with_history(tmp_path):

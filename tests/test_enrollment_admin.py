@@ -217,3 +217,14 @@ def test_data_manager_opens_a_list_and_the_view_is_logged(
     assert generated.slots.first().arm.code in response.content.decode()
     [view] = AllocationListView.objects.all()
     assert (view.viewed_by.username, view.channel) == ("dana", "admin")
+
+
+def test_a_consent_dated_before_the_study_started_is_refused(coordinator, patient):
+    response = admin_client(coordinator).post(
+        page("consent", patient), {"consented_at": "2017-10-10", "consent_version": "1.0"}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "consented_at": ["Must not be before the study started (2017-10-11)."]
+    }
+    assert not Consent.objects.exists()

@@ -3,8 +3,8 @@
 The apps moved under `trials/` and `visits/` but kept their Django labels, so their tables,
 migrations and content types must be the same. This builds a PostgreSQL database with the code
 of the last commit before the move (its migrations, its protocol loader), then points the
-current code at it: the migrations apply, none is missing afterwards, and the stored studies and their
-history are read back (reloading the same files adds no version).
+current code at it: the migrations apply, none is missing afterwards, and the stored studies and
+their history are read back (reloading the same files adds no version).
 """
 
 from __future__ import annotations

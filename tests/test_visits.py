@@ -305,3 +305,34 @@ def test_a_long_correction_reason_is_kept_in_full(client_for, coordinator, alloc
     assert response.status_code == 200, response.json()
     history = client.get(f"/api/visits/{week1.pk}/history/").json()["results"]
     assert history[-1]["reason"] == reason.strip()
+
+
+def test_a_visit_is_not_missed_before_its_window_has_closed(client_for, coordinator, allocate):
+    patient = allocate(TODAY - days(6))
+    week1 = Visit.objects.get(patient=patient, code="W1")  # day 7 ± 2: open until day 9
+    response = record(client_for(coordinator), week1, status="missed")
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["field"], error["message"]) == (
+        "status",
+        "A visit can be marked missed only after its window has closed "
+        f"(the window ends {(TODAY + days(3)).isoformat()}).",
+    )
+    week1.refresh_from_db()
+    assert (week1.status, week1.version) == ("scheduled", 1)
+
+
+def test_worklist_filters_list_overdue_and_this_week_s_visits(make_user, allocate):
+    from django.test import Client
+
+    patient = allocate(TODAY - days(20))  # W2 (day 14 ± 2) overdue; W3 (day 21 ± 2) due
+    client = Client()
+    client.force_login(make_user("cora", "coordinator", "NCT03304288", ["PKUPH"]))
+
+    def codes(worklist):
+        response = client.get("/admin/visits/visit/", {"worklist": worklist})
+        assert response.status_code == 200
+        return sorted(v.code for v in response.context["cl"].result_list if v.patient == patient)
+
+    assert codes("overdue") == ["D1", "W1", "W2"]
+    assert codes("week") == ["W3", "W4"]  # W4: day 28 ± 2 opens on day 26, within 7 days

@@ -3,13 +3,20 @@ services as the API (window check, deviation flag, audited corrections)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib import admin
+from django.http import Http404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from ecrf.admin_base import ScopedAdmin
+from patients.admin import PatientAdmin
 from patients.admin_workflow import workflow_view
+from patients.models import Patient
+from visits.admin_casebook import casebook_page
 from visits.models import Visit, VisitStatus
 from visits.selectors import visit_display_status
 from visits.services import visit_correct, visit_record
@@ -26,6 +33,27 @@ class VisitRecordAdminForm(forms.Form):
     )
 
 
+class WorklistFilter(admin.SimpleListFilter):
+    """The coordinator's morning lists: visits whose window has closed unrecorded, and visits
+    whose window is open at some point in the coming seven days."""
+
+    title = "worklist"
+    parameter_name = "worklist"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Overdue (window closed, not recorded)"), ("week", "Due this week")]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        open_visits = queryset.filter(status=VisitStatus.SCHEDULED, is_voided=False)
+        if self.value() == "overdue":
+            return open_visits.filter(window_end__lt=today)
+        if self.value() == "week":
+            week_end = today + dt.timedelta(days=7)
+            return open_visits.filter(window_start__lte=week_end, window_end__gte=today)
+        return queryset
+
+
 @admin.register(Visit)
 class VisitAdmin(ScopedAdmin):
     study_field = "patient__study"
@@ -40,7 +68,7 @@ class VisitAdmin(ScopedAdmin):
         "current_status",
         "out_of_window",
     ]
-    list_filter = ["patient__study", "patient__site", "status", "out_of_window"]
+    list_filter = [WorklistFilter, "patient__study", "patient__site", "status", "out_of_window"]
     search_fields = ["patient__subject_id", "code"]
     list_select_related = ["patient"]
     readonly_fields = ["record_link"]
@@ -89,3 +117,27 @@ class VisitAdmin(ScopedAdmin):
             perform=perform,
             submit_label="Record",
         )
+
+
+# The patient's casebook reads every record of the patient (labs, findings, safety, dosing,
+# endpoints), so it joins the patient's admin here, at the top of the stack, rather than in
+# `patients`, which may not know what is recorded over a patient's course.
+admin.site.unregister(Patient)
+
+
+@admin.register(Patient)
+class PatientCasebookAdmin(PatientAdmin):
+    def get_urls(self):
+        casebook = path(
+            "<path:object_id>/casebook/",
+            self.admin_site.admin_view(self.casebook_view),
+            name="patients_patient_casebook",
+        )
+        return [casebook, *super().get_urls()]
+
+    def casebook_view(self, request, object_id):
+        patients = self.get_queryset(request).select_related("study", "site", "arm")
+        patient = patients.filter(pk=object_id).first()
+        if patient is None:
+            raise Http404("No such patient.")
+        return casebook_page(self, request, patient)

@@ -67,12 +67,21 @@ def _check_actual_date(patient: Patient, actual_date: dt.date | None, field: str
         raise InvalidInput(f"Must not be before day 1 ({patient.day1}).", field=field)
 
 
-def _check_outcome(patient: Patient, status: str, actual_date: dt.date | None) -> None:
+def _check_outcome(
+    patient: Patient, status: str, actual_date: dt.date | None, visit: Visit | None = None
+) -> None:
     if status == VisitStatus.COMPLETED:
         _check_actual_date(patient, actual_date, "actual_date")
     elif status == VisitStatus.MISSED:
         if actual_date is not None:
             raise InvalidInput("A missed visit has no date.", field="actual_date")
+        # Until the window has closed the visit can still happen: it is due, not missed.
+        if visit is not None and visit.window_end and timezone.localdate() <= visit.window_end:
+            raise InvalidInput(
+                "A visit can be marked missed only after its window has closed "
+                f"(the window ends {visit.window_end.isoformat()}).",
+                field="status",
+            )
     else:
         raise InvalidInput("Record a visit as completed or missed.", field="status")
 
@@ -93,7 +102,7 @@ def visit_record(
             "(PATCH /api/visits/{id}/).",
             field="status",
         )
-    _check_outcome(patient, status, actual_date)
+    _check_outcome(patient, status, actual_date, visit)
     visit.status = status
     visit.actual_date = actual_date
     visit.out_of_window = is_out_of_window(visit, actual_date)
@@ -121,7 +130,7 @@ def visit_correct(
     if status == VisitStatus.SCHEDULED and visit.status != VisitStatus.SCHEDULED:
         raise InvalidInput("A recorded visit can be corrected, not unrecorded.", field="status")
     if status != VisitStatus.SCHEDULED:
-        _check_outcome(visit.patient, status, actual_date)
+        _check_outcome(visit.patient, status, actual_date, visit)
     full = {
         **changes,
         "status": status,

@@ -7,15 +7,14 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from ecrf.data import CTCAE_V5_WORKBOOK
 from ecrf.domain.ctcae_import import parse_ctcae_workbook
 from ecrf.domain.ctcae_terms import CtcaeTerm
 from ecrf.domain.errors import DomainError
 
-SHEET = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "ctcae" / "CTCAE_v5.0_2017-11-27.xlsx"
-)
-# The official sheet is test input from ../shared (beside the repository, as in CI): missing
-# input is a failure, never a skip.
+# The official sheet ships inside the product (ecrf/data/ctcae): missing input is a failure,
+# never a skip.
+SHEET = CTCAE_V5_WORKBOOK
 assert SHEET.exists(), f"official CTCAE sheet not found: {SHEET}"
 
 NBSP = "\xa0"

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from ecrf.data import CTCAE_V5_WORKBOOK
 from ecrf.domain.ctcae_grading import LAB_TERMS, LAB_TESTS, grade_lab_value
 from ecrf.domain.ctcae_terms import BUILTIN_TERMS, CtcaeTerm, builtin_term
 from ecrf.domain.errors import DomainError
 
-SHEET = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "ctcae" / "CTCAE_v5.0_2017-11-27.xlsx"
-)
-# The official sheet is test input from ../shared (beside the repository, as in CI): missing
-# input is a failure, never a skip.
+# The official sheet ships inside the product (ecrf/data/ctcae): missing input is a failure,
+# never a skip.
+SHEET = CTCAE_V5_WORKBOOK
 assert SHEET.exists(), f"official CTCAE sheet not found: {SHEET}"
 
 

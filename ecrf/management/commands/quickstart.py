@@ -15,9 +15,14 @@ class Command(BaseCommand):
         parser.add_argument("--addrport", default="127.0.0.1:8000")
 
     def handle(self, *args, **options):
+        self.stdout.write("Migrating the database...")
         call_command("migrate", interactive=False, verbosity=0)
-        self.stdout.write("Database migrated.")
+        self.stdout.write("Database migrated. Loading the shipped protocols...")
         call_command("load_protocol", all=True, stdout=self.stdout)
+        self.stdout.write("Loading the CTCAE v5.0 dictionary...")
+        # The full NCI dictionary (837 terms) ships in ecrf/data/ctcae; idempotent on re-runs.
+        call_command("import_ctcae", stdout=self.stdout)
+        self.stdout.write("Creating the demo users and allocation lists...")
         call_command("seed_demo", stdout=self.stdout)
         if options["no_serve"]:
             self.stdout.write(self.style.SUCCESS("Ready. Start the server with `make run`."))

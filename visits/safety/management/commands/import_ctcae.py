@@ -3,6 +3,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from ecrf.data import CTCAE_V5_WORKBOOK
 from ecrf.domain.ctcae_import import parse_ctcae_workbook
 from ecrf.domain.errors import DomainError
 from visits.safety.services import ctcae_terms_import
@@ -10,12 +11,18 @@ from visits.safety.services import ctcae_terms_import
 
 class Command(BaseCommand):
     help = (
-        "Load the full CTCAE term dictionary from the official NCI workbook "
-        "(e.g. CTCAE_v5.0_2017-11-27.xlsx). Idempotent: unchanged terms are left alone."
+        "Load the full CTCAE term dictionary from the official NCI workbook (default: the "
+        "CTCAE v5.0 workbook shipped in ecrf/data/ctcae). Idempotent: unchanged terms are left "
+        "alone."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("path", help="the .xlsx file")
+        parser.add_argument(
+            "path",
+            nargs="?",
+            default=str(CTCAE_V5_WORKBOOK),
+            help="the .xlsx file (default: the shipped CTCAE v5.0 workbook)",
+        )
         parser.add_argument("--ctcae-version", default="5.0")
         parser.add_argument("--user", help="username recorded in the audit trail")
 
