@@ -15,6 +15,7 @@ fi
 
 python manage.py wait_for_db --timeout "${DB_WAIT_SECONDS:-60}"
 python manage.py migrate --noinput
+python manage.py createcachetable  # no-op with Redis (CACHE_URL), needed for the database cache
 python manage.py load_protocol --all
 
 exec gunicorn ecrf.wsgi:application \

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ecrf.audit import save_audited
 from ecrf.exceptions import InvalidInput
-from ecrf.models import Role, StudyRole
+from ecrf.models import Role, SecurityEvent, StudyRole
 from trials.models import Study
 
 
@@ -40,6 +41,11 @@ def grant_access(
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(username=username, defaults={"is_staff": True})
     if password:
+        # The same validators as every other password (length, common, numeric, similarity).
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            raise InvalidInput(" ".join(exc.messages), field="password") from exc
         user.set_password(password)
         user.save()
     elif created:
@@ -57,4 +63,21 @@ def grant_access(
     grant.scope_summary = "all sites" if not sites else ", ".join(sorted(s.code for s in sites))
     save_audited(grant, actor=actor, reason=reason)
     grant.sites.set(sites)
+    record_grant_event(grant, actor=actor, channel="command" if actor is None else "api")
     return grant, created
+
+
+def record_grant_event(grant: StudyRole, *, actor, channel: str) -> None:
+    """Role and site grants go to the security event log too (issue 13)."""
+    by = actor.get_username() if actor is not None else "manage.py"
+    state = "active" if grant.is_active else "inactive"
+    SecurityEvent.objects.create(
+        kind=SecurityEvent.Kind.GRANT,
+        username=grant.user.get_username(),
+        user=grant.user,
+        channel=channel,
+        detail=(
+            f"{grant.role} in {grant.study.registry_id} ({grant.scope_summary or 'all sites'}), "
+            f"{state}, by {by}"
+        ),
+    )

@@ -6,6 +6,7 @@ it refuses to start without a real SECRET_KEY and ALLOWED_HOSTS.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -49,7 +50,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",  # issue 13: login lockout (admin, browsable API, token endpoint)
     "django_filters",
     "drf_spectacular",
     "simple_history",
@@ -76,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the acting user on every history row written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # issue 13: turns a locked-out login into a 429 (must stay last).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ecrf.urls"
@@ -96,10 +99,15 @@ TEMPLATES = [
     },
 ]
 
+# issue 13, finding 11: persistent connections only where the server reuses its threads
+# (gunicorn's sync workers: the Dockerfile sets DB_CONN_MAX_AGE=60). The development server
+# starts a thread per request, so a persistent connection per thread would pile up until
+# PostgreSQL refuses clients; the default is therefore 0 (close at the end of each request).
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -139,7 +147,7 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "ecrf.tokens.ExpiringTokenAuthentication",  # issue 13: expiring, rotating tokens
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -152,6 +160,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "ecrf.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("TOKEN_THROTTLE_RATE", "30/minute")},
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -183,6 +192,45 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
+
+# --- Security hardening (issue 13) ---------------------------------------------------------
+
+# Reverse proxies in front of the application that append to X-Forwarded-For. 0 (default):
+# X-Forwarded-For is ignored and the peer address is the client (ecrf/client_address.py).
+NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
+
+# One cache shared by every worker process, so that throttles count across workers: Redis
+# when CACHE_URL (or REDIS_URL) is set (docker-compose), otherwise the database
+# (`manage.py createcachetable`; the test database gets it automatically).
+CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or ""
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "ecrf_cache",
+        }
+    }
+
+# Every login goes through django-axes (lockout) and the audited model backend (log).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "ecrf.login_security.AuditedModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("LOGIN_LOCKOUT_HOURS", "0.5"))  # hours
+# A name from one address: a clinic behind one NAT address is not locked out by one user.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "ecrf.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "ecrf.login_security.lockout_response"
+AXES_VERBOSE = False
+
+# API tokens expire (ecrf/tokens.py); a login replaces the user's earlier token.
+API_TOKEN_TTL = dt.timedelta(hours=float(os.environ.get("API_TOKEN_TTL_HOURS", "12")))
 
 LOGGING = {
     "version": 1,

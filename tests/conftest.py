@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from ecrf.services import grant_access
+from ecrf.tokens import issue_token
 from patients.services import patient_create
 from trials.models import Study
 from trials.services import load_protocol, shipped_protocol_paths
@@ -19,6 +19,33 @@ from trials.services import load_protocol, shipped_protocol_paths
 def load_shipped_protocols() -> None:
     for path in shipped_protocol_paths():
         load_protocol(str(path))
+
+
+def _flush_past_append_only_triggers() -> None:
+    """Transactional tests end with `flush` (TRUNCATE of every table); on PostgreSQL the audit
+    tables refuse TRUNCATE (ecrf/append_only.py) unless a superuser session asks for
+    maintenance. Only this teardown does; every test body runs with the triggers active."""
+    from django.db import connections
+    from django.test import testcases
+
+    original = testcases.TransactionTestCase._fixture_teardown
+
+    def teardown(self):
+        postgres = [c for c in connections.all() if c.vendor == "postgresql"]
+        for connection in postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SET ecrf.history_maintenance = 'on'")
+        try:
+            original(self)
+        finally:
+            for connection in postgres:
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET ecrf.history_maintenance")
+
+    testcases.TransactionTestCase._fixture_teardown = teardown
+
+
+_flush_past_append_only_triggers()
 
 
 @pytest.fixture(scope="session")
@@ -61,9 +88,9 @@ def client_for():
     """An API client authenticated with the user's token, as a real client would be."""
 
     def make(user) -> APIClient:
-        token, _ = Token.objects.get_or_create(user=user)
+        key, _ = issue_token(user)
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client
 
     return make

@@ -31,6 +31,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
+        # The shared cache of throttles lives in the database unless CACHE_URL names Redis.
+        call_command("createcachetable", verbosity=0)
         self.stdout.write("Database migrated.")
         call_command("load_protocol", all=True, stdout=self.stdout)
         self._demo_users()
