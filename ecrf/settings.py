@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # issue 13: body size (413) and JSON depth (400) before anything reads the body.
+    "ecrf.request_limits.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # issue 13: a lost database connection → 503 + Retry-After (JSON error format on /api/).
+    "ecrf.request_limits.DatabaseUnavailableMiddleware",
     # Records the acting user on every history row written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
     # issue 13: turns a locked-out login into a 429 (must stay last).
@@ -228,6 +232,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "ecrf.client_address.client_address"
 AXES_LOCKOUT_CALLABLE = "ecrf.login_security.lockout_response"
 AXES_VERBOSE = False
+
+# Request limits (ecrf/request_limits.py): bodies above MAX_REQUEST_BYTES get 413, JSON nested
+# deeper than MAX_JSON_DEPTH gets 400; Django's own form-data limit is the same size.
+MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", str(2 * 1024 * 1024)))
+MAX_JSON_DEPTH = int(os.environ.get("MAX_JSON_DEPTH", "32"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+DATABASE_RETRY_AFTER_SECONDS = int(os.environ.get("DATABASE_RETRY_AFTER_SECONDS", "5"))
 
 # API tokens expire (ecrf/tokens.py); a login replaces the user's earlier token.
 API_TOKEN_TTL = dt.timedelta(hours=float(os.environ.get("API_TOKEN_TTL_HOURS", "12")))
