@@ -13,6 +13,12 @@ if [ -z "${SECRET_KEY:-}" ]; then
   export SECRET_KEY
 fi
 
+case "${DATABASE_URL:-}" in
+  *://*:ecrf@* | *://*:change-me@* | *://*:postgres@* | *://*:password@*)
+    echo "Refusing to start: the database password is a well-known default." >&2
+    exit 1 ;;
+esac
+
 python manage.py wait_for_db --timeout "${DB_WAIT_SECONDS:-60}"
 python manage.py migrate --noinput
 python manage.py createcachetable  # no-op with Redis (CACHE_URL), needed for the database cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "axes",  # issue 13: login lockout (admin, browsable API, token endpoint)
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # issue 13: Swagger UI served locally (CSP 'self')
     "simple_history",
     "ecrf",
     "trials",
@@ -68,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ecrf.security_headers.ContentSecurityPolicyMiddleware",  # issue 13
     # issue 13: body size (413) and JSON depth (400) before anything reads the body.
     "ecrf.request_limits.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -114,6 +117,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if {"runserver", "quickstart"} & set(sys.argv[1:2]):
+    # Whatever the environment says: the development server never keeps connections.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Waits for a lock instead of failing at once when two requests write, and takes the write
     # lock when a transaction starts (no deadlock between two readers upgrading to writers).
@@ -178,6 +184,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/",
+    # issue 13: the schema and the docs are for signed-in users only (token or session).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 LOGIN_URL = "/admin/login/"
@@ -190,7 +200,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # No SECURE_PROXY_SSL_HEADER (issue 13): Django would believe X-Forwarded-Proto from any
+    # client. gunicorn sets the scheme from it only for FORWARDED_ALLOW_IPS (the proxy).
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
@@ -232,6 +243,14 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "ecrf.client_address.client_address"
 AXES_LOCKOUT_CALLABLE = "ecrf.login_security.lockout_response"
 AXES_VERBOSE = False
+
+# Same-origin only: no inline script, nothing from other origins (ecrf/security_headers.py).
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
 
 # Request limits (ecrf/request_limits.py): bodies above MAX_REQUEST_BYTES get 413, JSON nested
 # deeper than MAX_JSON_DEPTH gets 400; Django's own form-data limit is the same size.

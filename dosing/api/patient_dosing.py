@@ -21,7 +21,7 @@ from dosing.selectors import dosing_overview
 from dosing.services.planning import current_plans, dose_plans_create
 from dosing.services.titration import titration_decision_create
 from dosing.trough_titration import trough_proposal
-from ecrf.access import Action, scope_queryset
+from ecrf.access import Action, require_on_patient, scope_queryset
 from patients.models import Patient
 
 TITRATED_DRUG = "tacrolimus"
@@ -90,6 +90,7 @@ class TitrationDecisionView(APIView):
         """Records the investigator's decision with the proposal (recomputed here). Accept or
         modify changes the dose: a dose adjustment, the old record ended, a new one opened."""
         patient = patient_in_scope(request.user, pk)
+        require_on_patient(request.user, Action.DECIDE_DOSE, patient)
         serializer = TitrationDecisionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
