@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from decimal import Decimal
 
@@ -46,6 +47,19 @@ def _flush_past_append_only_triggers() -> None:
 
 
 _flush_past_append_only_triggers()
+
+
+@contextlib.contextmanager
+def history_maintenance():
+    """For test set-up that must rewrite history (e.g. backdating it): lets this transaction
+    through the append-only triggers (superuser test connection only; ecrf/append_only.py)."""
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL ecrf.history_maintenance = 'on'")
+        yield
 
 
 @pytest.fixture(scope="session")
