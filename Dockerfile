@@ -1,5 +1,5 @@
 # The eCRF service: gunicorn serving Django, static files by whitenoise.
-FROM python:3.11-slim
+FROM python:3.11.14-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -13,8 +13,15 @@ if [ -z "${SECRET_KEY:-}" ]; then
   export SECRET_KEY
 fi
 
+case "${DATABASE_URL:-}" in
+  *://*:ecrf@* | *://*:change-me@* | *://*:postgres@* | *://*:password@*)
+    echo "Refusing to start: the database password is a well-known default." >&2
+    exit 1 ;;
+esac
+
 python manage.py wait_for_db --timeout "${DB_WAIT_SECONDS:-60}"
 python manage.py migrate --noinput
+python manage.py createcachetable  # no-op with Redis (CACHE_URL), needed for the database cache
 python manage.py load_protocol --all
 # The full CTCAE v5.0 dictionary (837 terms) shipped in ecrf/data/ctcae; unchanged terms are kept.
 python manage.py import_ctcae

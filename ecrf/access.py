@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from django.db.models import Q, QuerySet
 
+from ecrf.exceptions import PermissionRefused
 from ecrf.models import Role, StudyRole
 
 
@@ -150,3 +151,10 @@ def scope_queryset(
 ) -> QuerySet:
     condition = scope_q(user, action, study_field=study_field, site_field=site_field)
     return queryset if condition is None else queryset.filter(condition)
+
+
+def require_on_patient(user, action: Action, patient) -> None:
+    """Refuses (403) before the request body is even read: a role without the right learns
+    nothing from validation errors (issue 13, access matrix)."""
+    if not can(user, action, study_id=patient.study_id, site_id=patient.site_id):
+        raise PermissionRefused(f"Your role does not allow this ({action.value}).")

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from ecrf.models import StudyRole
+from ecrf.grant_events import record_grant_event
+from ecrf.models import ApiToken, SecurityEvent, StudyRole
+from ecrf.tokens import revoke_tokens
 
 
 @admin.register(StudyRole)
@@ -27,6 +29,72 @@ class StudyRoleAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate instead, so the grant stays in the audit trail
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        grant = form.instance
+        grant.scope_summary = grant.scope_summary or (
+            "all sites" if grant.all_sites else ", ".join(sorted(s.code for s in grant.sites.all()))
+        )
+        record_grant_event(grant, actor=request.user, channel="admin")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Administrators see and revoke API tokens; the key itself is never stored."""
+
+    list_display = ["prefix", "user", "created_at", "expires_at", "revoked_at", "revoked_by"]
+    list_filter = ["revoked_at"]
+    search_fields = ["user__username", "prefix"]
+    readonly_fields = list_display
+    fields = readonly_fields
+    actions = ["revoke"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        count = revoke_tokens(queryset, actor=request.user)
+        self.message_user(request, f"{count} token(s) revoked.")
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """Logins, failed logins, lockouts, revocations and grants: read-only."""
+
+    list_display = ["at", "kind", "username", "client_address", "channel", "detail"]
+    list_filter = ["kind", "channel"]
+    search_fields = ["username", "client_address"]
+    readonly_fields = list_display
+    fields = readonly_fields
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # "View site" led to `/`, which serves nothing; the API's documentation is the useful place.

@@ -77,6 +77,32 @@ def expected_version(request: Request, body_version) -> int | None:
     return body_version
 
 
+def refuse_unchangeable_fields(data, serializer, instance) -> None:
+    """An update naming a field it cannot change (a lab's patient, a patient's site) is a 400
+    naming that field, before anything is written: no version bump, no empty history entry
+    (issue 13, finding 9). Without this, DRF would silently ignore the field."""
+    if not isinstance(data, dict):
+        return
+    writable = {name for name, field in serializer.fields.items() if not field.read_only}
+    model_fields = {f.name for f in instance._meta.get_fields()} | {
+        f.attname for f in instance._meta.concrete_fields
+    }
+    errors = [
+        {
+            "field": name,
+            "message": (
+                "This field cannot be changed once recorded."
+                if name in model_fields
+                else "Unknown field."
+            ),
+            "code": "read_only" if name in model_fields else "unknown_field",
+        }
+        for name in sorted(set(data) - writable)
+    ]
+    if errors:
+        raise InvalidInput(errors[0]["message"], field=errors[0]["field"], errors=errors)
+
+
 def void_request(request: Request) -> tuple[str | None, int | None]:
     """The reason and the version read of a void (DELETE): in the body or the query string."""
     body = request.data if isinstance(request.data, dict) else {}
@@ -192,6 +218,7 @@ class AuditedRecordViewSet(VersionETagMixin, ScopedReadMixin, viewsets.ModelView
         instance = self.get_object()
         self.require(Action.ENTER_DATA, instance)
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        refuse_unchangeable_fields(request.data, serializer, instance)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         reason = data.pop("reason", None)

@@ -26,10 +26,40 @@ def require_reason(reason: str | None) -> str:
     return cleaned
 
 
+# Plausible dates (issue 13, finding 9): a birth date from 1900 up to today; every other date of
+# an audited record (clinical, scheduling, protocol) from 1990 up to 2100. Outside, a typing
+# slip (0001-01-01, 20225-01-06) rather than a fact.
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+EARLIEST_RECORD_DATE = dt.date(1990, 1, 1)
+LATEST_RECORD_DATE = dt.date(2100, 12, 31)
+BOOKKEEPING_DATES = frozenset({"created_at", "updated_at", "voided_at"})
+
+
+def check_plausible_dates(instance: models.Model) -> None:
+    for field in instance._meta.concrete_fields:
+        if not isinstance(field, models.DateField) or field.name in BOOKKEEPING_DATES:
+            continue
+        value = getattr(instance, field.attname)
+        if value is None:
+            continue
+        day = value.date() if isinstance(value, dt.datetime) else value
+        if field.name == "birth_date":
+            earliest, latest = EARLIEST_BIRTH_DATE, timezone.localdate()
+        else:
+            earliest, latest = EARLIEST_RECORD_DATE, LATEST_RECORD_DATE
+        if not earliest <= day <= latest:
+            raise InvalidInput(
+                f"{day.isoformat()} is not a plausible date: expected from "
+                f"{earliest.isoformat()} to {latest.isoformat()}.",
+                field=field.name,
+            )
+
+
 def save_audited(instance: models.Model, *, actor, reason: str | None) -> models.Model:
     """Validates and saves one record, writing its history row with user and reason."""
     instance._history_user = actor
     instance._change_reason = reason or None
+    check_plausible_dates(instance)
     instance.full_clean()
     instance.save()
     return instance

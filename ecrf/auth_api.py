@@ -1,17 +1,20 @@
-"""Token authentication: POST /api/auth/token/ with username and password → {"token": ...}."""
+"""Token authentication: POST /api/auth/token/ with username and password → {"token": ...}.
+
+The token expires (`expires_at`), and each login replaces the user's earlier token.
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from ecrf.exceptions import InvalidInput
+from ecrf.login_security import TokenThrottle
+from ecrf.tokens import issue_token
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -21,6 +24,7 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
 
 
 class ObtainTokenView(APIView):
@@ -31,7 +35,7 @@ class ObtainTokenView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [TokenThrottle]
     throttle_scope = "token"
 
     @extend_schema(request=TokenRequestSerializer, responses=TokenResponseSerializer, auth=[])
@@ -39,11 +43,12 @@ class ObtainTokenView(APIView):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(
-            request=request,
+            # The Django request: django-axes flags a lockout on it for its middleware.
+            request=request._request,
             username=serializer.validated_data["username"],
             password=serializer.validated_data["password"],
         )
         if user is None or not user.is_active:
             raise InvalidInput("Unable to log in with these credentials.", field="password")
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        key, token = issue_token(user)
+        return Response({"token": key, "expires_at": token.expires_at})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 
@@ -83,3 +84,76 @@ class StudyRole(AuditedModel):
     def __str__(self) -> str:
         scope = "all sites" if self.all_sites else "selected sites"
         return f"{self.user} — {self.get_role_display()} in {self.study} ({scope})"
+
+
+# --- Authentication (issue 13): expiring API tokens and the security event log -------------
+
+
+class ApiToken(models.Model):
+    """An API token: stored as a SHA-256 digest (the key is shown once, at login).
+
+    A token expires, is replaced by the next login, dies when the user's password changes
+    (the fingerprint is Django's session hash of the password), and an administrator can
+    revoke it. Not audited with history: logins and revocations go to `SecurityEvent`.
+    """
+
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    # First characters of the key, so an administrator can tell tokens apart.
+    prefix = models.CharField(max_length=8, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    password_fingerprint = models.CharField(max_length=128, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+
+class SecurityEvent(models.Model):
+    """Append-only log of logins, failed logins, lockouts, token revocations and grants.
+
+    On PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE of this table, as of every
+    history table (migration 0004).
+    """
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", "Login"
+        LOGIN_FAILED = "login_failed", "Failed login"
+        LOCKOUT = "lockout", "Locked out"
+        TOKEN_REVOKED = "token_revoked", "Token revoked"
+        GRANT = "grant", "Role or site grant"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The name given, kept even when no such user exists (failed logins).
+    username = models.CharField(max_length=150, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    channel = models.CharField(max_length=20, blank=True, help_text="admin, api, api-session")
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.username}"

@@ -6,7 +6,9 @@ it refuses to start without a real SECRET_KEY and ALLOWED_HOSTS.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -49,9 +51,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",  # issue 13: login lockout (admin, browsable API, token endpoint)
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # issue 13: Swagger UI served locally (CSP 'self')
     "simple_history",
     "ecrf",
     "trials",
@@ -67,6 +70,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ecrf.security_headers.ContentSecurityPolicyMiddleware",  # issue 13
+    # issue 13: body size (413) and JSON depth (400) before anything reads the body.
+    "ecrf.request_limits.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -74,8 +80,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # issue 13: a lost database connection → 503 + Retry-After (JSON error format on /api/).
+    "ecrf.request_limits.DatabaseUnavailableMiddleware",
     # Records the acting user on every history row written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # issue 13: turns a locked-out login into a 429 (must stay last).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ecrf.urls"
@@ -96,12 +106,20 @@ TEMPLATES = [
     },
 ]
 
+# issue 13, finding 11: persistent connections only where the server reuses its threads
+# (gunicorn's sync workers: the Dockerfile sets DB_CONN_MAX_AGE=60). The development server
+# starts a thread per request, so a persistent connection per thread would pile up until
+# PostgreSQL refuses clients; the default is therefore 0 (close at the end of each request).
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,
     )
 }
+if {"runserver", "quickstart"} & set(sys.argv[1:2]):
+    # Whatever the environment says: the development server never keeps connections.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Waits for a lock instead of failing at once when two requests write, and takes the write
     # lock when a transaction starts (no deadlock between two readers upgrading to writers).
@@ -139,7 +157,7 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "ecrf.tokens.ExpiringTokenAuthentication",  # issue 13: expiring, rotating tokens
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -152,6 +170,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "ecrf.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("TOKEN_THROTTLE_RATE", "30/minute")},
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -165,6 +184,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/",
+    # issue 13: the schema and the docs are for signed-in users only (token or session).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 LOGIN_URL = "/admin/login/"
@@ -177,12 +200,67 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # No SECURE_PROXY_SSL_HEADER (issue 13): Django would believe X-Forwarded-Proto from any
+    # client. gunicorn sets the scheme from it only for FORWARDED_ALLOW_IPS (the proxy).
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
+
+# --- Security hardening (issue 13) ---------------------------------------------------------
+
+# Reverse proxies in front of the application that append to X-Forwarded-For. 0 (default):
+# X-Forwarded-For is ignored and the peer address is the client (ecrf/client_address.py).
+NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
+
+# One cache shared by every worker process, so that throttles count across workers: Redis
+# when CACHE_URL (or REDIS_URL) is set (docker-compose), otherwise the database
+# (`manage.py createcachetable`; the test database gets it automatically).
+CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or ""
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "ecrf_cache",
+        }
+    }
+
+# Every login goes through django-axes (lockout) and the audited model backend (log).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "ecrf.login_security.AuditedModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("LOGIN_LOCKOUT_HOURS", "0.5"))  # hours
+# A name from one address: a clinic behind one NAT address is not locked out by one user.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "ecrf.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "ecrf.login_security.lockout_response"
+AXES_VERBOSE = False
+
+# Same-origin only: no inline script, nothing from other origins (ecrf/security_headers.py).
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
+
+# Request limits (ecrf/request_limits.py): bodies above MAX_REQUEST_BYTES get 413, JSON nested
+# deeper than MAX_JSON_DEPTH gets 400; Django's own form-data limit is the same size.
+MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", str(2 * 1024 * 1024)))
+MAX_JSON_DEPTH = int(os.environ.get("MAX_JSON_DEPTH", "32"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+DATABASE_RETRY_AFTER_SECONDS = int(os.environ.get("DATABASE_RETRY_AFTER_SECONDS", "5"))
+
+# API tokens expire (ecrf/tokens.py); a login replaces the user's earlier token.
+API_TOKEN_TTL = dt.timedelta(hours=float(os.environ.get("API_TOKEN_TTL_HOURS", "12")))
 
 LOGGING = {
     "version": 1,

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ecrf.access import Action, can, grants_for, is_unrestricted
+from ecrf.access import Action, can, grants_for, is_unrestricted, require_on_patient
 from ecrf.api import (
     AUDIT_FIELDS_WITHOUT_VOID_TIME,
     REASON_PARAMETER,
@@ -218,6 +218,7 @@ class PatientViewSet(AuditedRecordViewSet):
         if request.method == "GET":
             consents = patient.consents.filter(is_voided=False).order_by("consented_at", "id")
             return Response(ConsentSerializer(consents, many=True).data)
+        require_on_patient(request.user, Action.ENTER_DATA, patient)
         body = ConsentCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         consent = consent_record(actor=request.user, patient=patient, **body.validated_data)
@@ -257,6 +258,7 @@ class PatientViewSet(AuditedRecordViewSet):
         """Moves the patient on: on_treatment, follow_up, completed, withdrawn (coded reason),
         or screen_failed for a reason that is not a criterion (coded reason)."""
         patient = self.get_object()
+        require_on_patient(request.user, Action.ENTER_DATA, patient)
         body = StatusChangeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data

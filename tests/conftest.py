@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from ecrf.tokens import issue_token
 from patients.services import patient_create
 from trials.access_grants import grant_access
 from trials.models import Study
@@ -19,6 +20,46 @@ from trials.services import load_protocol, shipped_protocol_paths
 def load_shipped_protocols() -> None:
     for path in shipped_protocol_paths():
         load_protocol(str(path))
+
+
+def _flush_past_append_only_triggers() -> None:
+    """Transactional tests end with `flush` (TRUNCATE of every table); on PostgreSQL the audit
+    tables refuse TRUNCATE (ecrf/append_only.py) unless a superuser session asks for
+    maintenance. Only this teardown does; every test body runs with the triggers active."""
+    from django.db import connections
+    from django.test import testcases
+
+    original = testcases.TransactionTestCase._fixture_teardown
+
+    def teardown(self):
+        postgres = [c for c in connections.all() if c.vendor == "postgresql"]
+        for connection in postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SET ecrf.history_maintenance = 'on'")
+        try:
+            original(self)
+        finally:
+            for connection in postgres:
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET ecrf.history_maintenance")
+
+    testcases.TransactionTestCase._fixture_teardown = teardown
+
+
+_flush_past_append_only_triggers()
+
+
+@contextlib.contextmanager
+def history_maintenance():
+    """For test set-up that must rewrite history (e.g. backdating it): lets this transaction
+    through the append-only triggers (superuser test connection only; ecrf/append_only.py)."""
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL ecrf.history_maintenance = 'on'")
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -61,9 +102,9 @@ def client_for():
     """An API client authenticated with the user's token, as a real client would be."""
 
     def make(user) -> APIClient:
-        token, _ = Token.objects.get_or_create(user=user)
+        key, _ = issue_token(user)
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client
 
     return make

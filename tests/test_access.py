@@ -137,7 +137,7 @@ def test_token_is_issued_for_valid_credentials_only(api_client_plain):
         "/api/auth/token/", {"username": "tok", "password": "correct-horse-2026"}, format="json"
     )
     assert ok.status_code == 200
-    assert set(ok.json()) == {"token"}
+    assert set(ok.json()) == {"token", "expires_at"}
     bad = api_client_plain.post(
         "/api/auth/token/", {"username": "tok", "password": "wrong"}, format="json"
     )

@@ -100,7 +100,8 @@ def test_study_design_has_an_audit_history(client_for, statistician, study):
     assert history[0]["reason"] == "Protocol file NCT05471050.yaml loaded"
 
 
-def test_schema_and_interactive_docs_are_served(client):
+def test_schema_and_interactive_docs_are_served(client, statistician):
+    client.force_login(statistician)  # signed-in users only (issue 13)
     schema = client.get("/api/schema/")
     assert schema.status_code == 200
     text = schema.content.decode()

@@ -69,3 +69,36 @@ def test_database_defaults_to_a_sqlite_file_in_the_project():
         f"django.db.backends.sqlite3 {ROOT / 'db.sqlite3'}",
         "True UTC",
     ]
+
+
+# --- Persistent connections (issue 13, finding 11) --------------------------------------------
+
+PRINT_CONN_MAX_AGE = (
+    "import os, sys; sys.argv = ['manage.py', {command!r}]; "
+    "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'ecrf.settings'); "
+    "from django.conf import settings; print(settings.DATABASES['default']['CONN_MAX_AGE'])"
+)
+
+
+def conn_max_age(command: str, **env: str) -> str:
+    base = {k: v for k, v in os.environ.items() if k != "DB_CONN_MAX_AGE"}
+    result = subprocess.run(
+        [sys.executable, "-c", PRINT_CONN_MAX_AGE.format(command=command)],
+        cwd=ROOT,
+        env={**base, "DATABASE_URL": "postgres://u@127.0.0.1:5432/x", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_connections_are_not_kept_unless_configured():
+    assert conn_max_age("migrate") == "0"
+    assert conn_max_age("migrate", DB_CONN_MAX_AGE="60") == "60"
+
+
+def test_the_development_server_never_keeps_connections():
+    assert conn_max_age("runserver", DB_CONN_MAX_AGE="60") == "0"
+    assert conn_max_age("quickstart", DB_CONN_MAX_AGE="60") == "0"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ecrf.audit import save_audited
 from ecrf.exceptions import InvalidInput
+from ecrf.grant_events import record_grant_event
 from ecrf.models import Role, StudyRole
 from trials.models import Study
 
@@ -40,6 +42,11 @@ def grant_access(
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(username=username, defaults={"is_staff": True})
     if password:
+        # The same validators as every other password (length, common, numeric, similarity).
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            raise InvalidInput(" ".join(exc.messages), field="password") from exc
         user.set_password(password)
         user.save()
     elif created:
@@ -57,4 +64,5 @@ def grant_access(
     grant.scope_summary = "all sites" if not sites else ", ".join(sorted(s.code for s in sites))
     save_audited(grant, actor=actor, reason=reason)
     grant.sites.set(sites)
+    record_grant_event(grant, actor=actor, channel="command" if actor is None else "api")
     return grant, created

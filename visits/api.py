@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ecrf.access import Action
+from ecrf.access import Action, require_on_patient
 from ecrf.api import (
     REASON_PARAMETER,
     ChangeReasonSerializer,
@@ -122,6 +122,7 @@ class VisitViewSet(
         """Records a scheduled visit as completed (with its date) or missed. A date outside the
         window is accepted and flagged as a protocol deviation."""
         visit = self.get_object()
+        require_on_patient(request.user, Action.ENTER_DATA, visit.patient)
         body = VisitOutcomeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = {k: v for k, v in body.validated_data.items() if k not in ("reason", "version")}
@@ -176,6 +177,7 @@ class PatientUnscheduledVisitsView(APIView):
     @extend_schema(request=UnscheduledVisitCreateSerializer, responses={201: VisitSerializer})
     def post(self, request: Request, pk: int) -> Response:
         patient = visible_patient(request.user, pk)
+        require_on_patient(request.user, Action.ENTER_DATA, patient)
         body = UnscheduledVisitCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         visit = unscheduled_visit_create(actor=request.user, patient=patient, **body.validated_data)

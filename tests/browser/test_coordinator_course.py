@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from ecrf.services import grant_access
+from trials.access_grants import grant_access
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec

@@ -9,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from ecrf.access import Action, grants_for, is_unrestricted, study_ids_for
 from ecrf.admin_base import ReadOnlyInline
 from trials.randomization.models import AllocationList, AllocationListView, AllocationSlot
+from trials.randomization.selectors import sees_whole_list, slot_scope_q
 from trials.randomization.services import allocation_list_record_view
 
 
@@ -63,6 +64,12 @@ class AllocationSlotInline(ReadOnlyInline):
     def has_view_permission(self, request, obj=None):
         return may_unconceal(request)
 
+    def get_queryset(self, request):
+        # Scoped like the API: a site-scoped data manager sees only the slots of their sites.
+        queryset = super().get_queryset(request)
+        condition = slot_scope_q(request.user)
+        return queryset if condition is None else queryset.filter(condition)
+
 
 @admin.register(AllocationList)
 class AllocationListAdmin(ConcealedAdmin, SimpleHistoryAdmin):
@@ -71,6 +78,15 @@ class AllocationListAdmin(ConcealedAdmin, SimpleHistoryAdmin):
     readonly_fields = ["study", "source", "seed", "scheme", "created_by", "created_at", "active"]
     fields = readonly_fields
     inlines = [AllocationSlotInline]
+
+    def get_fields(self, request, obj=None):
+        # The seed regenerates every site's slots: study-wide unconcealment only.
+        if obj is not None and not sees_whole_list(request.user, obj):
+            return [name for name in self.fields if name != "seed"]
+        return self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         allocation_list = self.get_queryset(request).filter(pk=object_id).first()

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from ecrf.access import Action, study_ids_for
 from trials.randomization.models import AllocationList, AllocationListView, AllocationSlot
+from trials.randomization.selectors import sees_whole_list, visible_slots
 from trials.randomization.services import (
     allocation_list_record_view,
 )
@@ -111,12 +112,15 @@ class AllocationListViewSet(viewsets.ReadOnlyModelViewSet):
             allocation_list=allocation_list,
             channel=AllocationListView.Channel.API,
         )
-        slots = allocation_list.slots.select_related("arm", "patient").order_by("number")
+        # A site-scoped data manager sees their sites' slots only, and not the seed (it would
+        # regenerate every site's list).
+        whole = sees_whole_list(request.user, allocation_list)
+        slots = visible_slots(request.user, allocation_list)
         content = {
             "list": allocation_list,
-            "seed": allocation_list.seed,
+            "seed": allocation_list.seed if whole else None,
             "scheme": allocation_list.scheme,
-            "slots": slots,
+            "slots": slots.select_related("arm", "patient").order_by("number"),
         }
         return Response(AllocationListContentSerializer(content).data)
 

@@ -17,6 +17,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         self.stdout.write("Migrating the database...")
         call_command("migrate", interactive=False, verbosity=0)
+        # The shared cache of throttles lives in the database unless CACHE_URL names Redis.
+        call_command("createcachetable", verbosity=0)
         self.stdout.write("Database migrated. Loading the shipped protocols...")
         call_command("load_protocol", all=True, stdout=self.stdout)
         self.stdout.write("Loading the CTCAE v5.0 dictionary...")

@@ -60,13 +60,17 @@ class Command(BaseCommand):
             password = username + DEMO_PASSWORD_SUFFIX
             for index, study in enumerate(Study.objects.prefetch_related("sites")):
                 sites = [] if scope == "all" else [study.sites.order_by("code")[0].code]
-                grant_access(
+                grant, _ = grant_access(
                     username=username,
                     role=role,
                     registry_id=study.registry_id,
                     site_codes=sites,
-                    password=password if index == 0 else None,  # hash once per user
                 )
+                if index == 0:  # hash once per user
+                    # Demo accounts on a laptop: documented, memorable passwords that the
+                    # validators (similar to the user name) would refuse for a real account.
+                    grant.user.set_password(password)
+                    grant.user.save(update_fields=["password"])
             where = "all sites" if scope == "all" else "the first site (by code) of each study"
             lines.append(f"  {username} / {password}  ({role}, {where})")
         self.stdout.write("Demo users (laptop only):\n" + "\n".join(lines))

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ecrf.access import Action, scope_queryset
+from ecrf.access import Action, require_on_patient, scope_queryset
 from patients.models import Patient
 from visits.dosing.api.serializers import (
     DosePlanningResultSerializer,
@@ -90,6 +90,7 @@ class TitrationDecisionView(APIView):
         """Records the investigator's decision with the proposal (recomputed here). Accept or
         modify changes the dose: a dose adjustment, the old record ended, a new one opened."""
         patient = patient_in_scope(request.user, pk)
+        require_on_patient(request.user, Action.DECIDE_DOSE, patient)
         serializer = TitrationDecisionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
