@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from the package (no CDN)
     "simple_history",
     "ecrf",
     "trials",
@@ -149,7 +150,10 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # --- API contract (issue 11): JSON bodies only, so the schema offers JSON only; the schema
+    # class documents errors, ETag/If-Match and Idempotency-Key on every operation.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "ecrf.schema.ContractAutoSchema",
     "EXCEPTION_HANDLER": "ecrf.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("TOKEN_THROTTLE_RATE", "30/minute")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -165,6 +169,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/",
+    # --- API contract (issue 11): docs work offline, from drf-spectacular-sidecar.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGIN_URL = "/admin/login/"

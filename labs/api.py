@@ -18,7 +18,7 @@ from ecrf.api import (
 from ecrf.exceptions import InvalidInput
 from labs import bulk, services
 from labs.api_fields import CollectionTimeField, PlainDecimalField, PlainDecimalModelSerializer
-from labs.models import DEFAULT_LABORATORY, LabResult, ReferenceRange
+from labs.models import DEFAULT_LABORATORY, LabResult, RangeIndicator, ReferenceRange
 from labs.selectors import lab_results_queryset, reference_ranges_queryset
 from trials.models import Site
 from trials.selectors import visible_study
@@ -35,7 +35,12 @@ class LabCtcaeSuggestionSerializer(serializers.Serializer):
 
 class LabResultSerializer(PlainDecimalModelSerializer):
     subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
-    visit_code = serializers.CharField(source="visit.code", read_only=True, default=None)
+    visit_code = serializers.CharField(
+        source="visit.code", read_only=True, default=None, allow_null=True
+    )
+    indicator = serializers.SerializerMethodField(
+        help_text="Against the range: low, normal, high; null when there is no range."
+    )
     ctcae = serializers.SerializerMethodField(
         help_text="The CTCAE v5.0 grade the value suggests, or null (see ctcae_note)."
     )
@@ -70,6 +75,12 @@ class LabResultSerializer(PlainDecimalModelSerializer):
             *AUDIT_FIELDS_WITHOUT_VOID_TIME,
         ]
         read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=RangeIndicator.choices, allow_null=True)
+    )
+    def get_indicator(self, result: LabResult) -> str | None:
+        return result.indicator or None  # stored blank when there is no range
 
     @extend_schema_field(LabCtcaeSuggestionSerializer(allow_null=True))
     def get_ctcae(self, result: LabResult) -> dict | None:

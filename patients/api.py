@@ -17,6 +17,7 @@ from ecrf.api import (
     AuditedRecordViewSet,
     ChangeFieldsMixin,
     ChangeReasonSerializer,
+    record_schema,
     void_request,
 )
 from ecrf.exceptions import PermissionRefused
@@ -40,7 +41,7 @@ class PatientSerializer(serializers.ModelSerializer):
     study_id = serializers.IntegerField(read_only=True)
     site = serializers.SlugRelatedField(slug_field="code", read_only=True)
     site_id = serializers.IntegerField(read_only=True)
-    arm = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    arm = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     protocol_version = serializers.IntegerField(source="protocol_version.number", read_only=True)
     randomization_number = serializers.SerializerMethodField()
 
@@ -176,6 +177,7 @@ class StatusChangeSerializer(serializers.Serializer):
     )
 
 
+@record_schema
 class PatientViewSet(AuditedRecordViewSet):
     """Patients of the studies and sites you have access to."""
 
@@ -217,7 +219,8 @@ class PatientViewSet(AuditedRecordViewSet):
         patient = self.get_object()
         if request.method == "GET":
             consents = patient.consents.filter(is_voided=False).order_by("consented_at", "id")
-            return Response(ConsentSerializer(consents, many=True).data)
+            page = self.paginate_queryset(consents)
+            return self.get_paginated_response(ConsentSerializer(page, many=True).data)
         body = ConsentCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         consent = consent_record(actor=request.user, patient=patient, **body.validated_data)

@@ -375,6 +375,7 @@ class PatientAeSuggestionsView(generics.GenericAPIView):
     def get_queryset(self):
         return visible_patients(self.request.user, Action.VIEW).select_related("study")
 
+    @extend_schema(responses=AeSuggestionSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
         patient = generics.get_object_or_404(self.get_queryset(), pk=pk)
         suggestions = lab_ae_suggestions(patient)
