@@ -118,6 +118,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 
 def api_path_not_found(request, *args, **kwargs) -> JsonResponse:
     """Unknown /api/ paths: a 404 in the error envelope, so clients parse every error alike."""
-    errors = [{"field": None, "message": f"No API resource at {request.path}.", "code": "not_found"}]
-    body = {"status": 404, "code": "not_found", "detail": errors[0]["message"], "errors": errors}
+    message = f"No API resource at {request.path}."
+    errors = [{"field": None, "message": message, "code": "not_found"}]
+    body = {"status": 404, "code": "not_found", "detail": message, "errors": errors}
     return JsonResponse(body, status=404)

@@ -111,7 +111,9 @@ class ContractAutoSchema(AutoSchema):
         if self.method == "DELETE" and self._is_versioned_record_view():
             output = self.view.output_serializer_class
             responses = {"200": self._get_response_for_code(output, "200", direction=direction)}
-            responses["200"]["description"] = "The voided record (kept, flagged, in the audit trail)."
+            responses["200"]["description"] = (
+                "The voided record, kept and flagged in the audit trail."
+            )
         else:
             responses = super()._get_response_bodies(direction)
         for code in self._error_codes():

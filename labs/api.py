@@ -76,9 +76,7 @@ class LabResultSerializer(PlainDecimalModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(
-        serializers.ChoiceField(choices=RangeIndicator.choices, allow_null=True)
-    )
+    @extend_schema_field(serializers.ChoiceField(choices=RangeIndicator.choices, allow_null=True))
     def get_indicator(self, result: LabResult) -> str | None:
         return result.indicator or None  # stored blank when there is no range
 
