@@ -187,8 +187,9 @@ class StudyReportView(APIView):
         return response
 
     def finalize_response(self, request, response, *args, **kwargs):
-        # Errors are always the JSON envelope, even when CSV was asked for.
-        if getattr(response, "exception", False):
+        # Errors (and OPTIONS metadata) are always JSON, even when CSV was asked for.
+        data = getattr(response, "data", None)
+        if getattr(response, "exception", False) or not (isinstance(data, dict) and "arms" in data):
             request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = JSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)

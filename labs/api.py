@@ -39,7 +39,7 @@ class LabResultSerializer(PlainDecimalModelSerializer):
         source="visit.code", read_only=True, default=None, allow_null=True
     )
     indicator = serializers.SerializerMethodField(
-        help_text="Against the range: low, normal, high; null when there is no range."
+        help_text="CDISC LBNRIND: LOW, NORMAL or HIGH; null when there is no range."
     )
     ctcae = serializers.SerializerMethodField(
         help_text="The CTCAE v5.0 grade the value suggests, or null (see ctcae_note)."

@@ -37,10 +37,11 @@ from trials.selectors import studies_for, visible_study
 
 
 class PatientSerializer(serializers.ModelSerializer):
-    study = serializers.SlugRelatedField(slug_field="registry_id", read_only=True)
-    study_id = serializers.IntegerField(read_only=True)
-    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    site_id = serializers.IntegerField(read_only=True)
+    # References by id, as in requests and filters; the codes beside them for people.
+    study = serializers.PrimaryKeyRelatedField(read_only=True, help_text="Study id.")
+    study_registry_id = serializers.CharField(source="study.registry_id", read_only=True)
+    site = serializers.PrimaryKeyRelatedField(read_only=True, help_text="Site id.")
+    site_code = serializers.CharField(source="site.code", read_only=True)
     arm = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     protocol_version = serializers.IntegerField(source="protocol_version.number", read_only=True)
     randomization_number = serializers.SerializerMethodField()
@@ -51,9 +52,9 @@ class PatientSerializer(serializers.ModelSerializer):
             "id",
             "subject_id",
             "study",
-            "study_id",
+            "study_registry_id",
             "site",
-            "site_id",
+            "site_code",
             "sex",
             "birth_date",
             "height_cm",
