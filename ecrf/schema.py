@@ -4,12 +4,11 @@
 from the views:
 
 - the error envelope (`ErrorEnvelope`, see ecrf/exceptions.py) for each 4xx an operation can
-  answer: 400 always (bad bodies, bad filters), 401/403 when it needs a user, 404 when the path
-  names a record, 409 on writes (stale version, state conflicts), 415 with a body, 422 for an
-  Idempotency-Key reused with another body, 429 when the view is throttled;
+  answer: 400 always (bad bodies, bad filters), 401/403 when it needs a user, 404 always (the
+  record named in the path, or a page past the last), 409 and 415 on writes (stale version,
+  state conflicts; a body not JSON), 429 when the view is throttled;
 - a void (DELETE) answers 200 with the voided record, and asks for `reason` and `version`;
-- `If-Match` on updates and voids, `ETag` on every single-record answer of a versioned record;
-- `Idempotency-Key` on every POST.
+- `If-Match` on updates and voids, `ETag` on every single-record answer of a versioned record.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ ERROR_DESCRIPTIONS = {
     "404": "No such record among those you may see.",
     "409": "Conflict: a stale `version`/If-Match, or the record's state does not allow this.",
     "415": "The body is not JSON (send `Content-Type: application/json`).",
-    "422": "This Idempotency-Key was already used with a different request.",
     "429": "Too many requests; retry after `Retry-After` seconds.",
 }
 
@@ -48,16 +46,6 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
     errors = ErrorItemSerializer(many=True)
 
 
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description=(
-        "Any unique string (e.g. a UUID) per logical request. A retry with the same key answers "
-        "the original response and stores nothing new; the same key with another body is a 422."
-    ),
-)
 IF_MATCH = OpenApiParameter(
     "If-Match",
     str,
@@ -95,8 +83,6 @@ class ContractAutoSchema(AutoSchema):
                 parameters.append(parameter)
                 names.add(parameter.name)
 
-        if self.method == "POST":
-            add(IDEMPOTENCY_KEY)
         if self._is_versioned_record_view():
             action_name = self._action()
             if action_name in ("update", "partial_update", "destroy"):
@@ -124,12 +110,9 @@ class ContractAutoSchema(AutoSchema):
         codes = ["400"]
         if self.get_auth():
             codes += ["401", "403"]
-        if "{" in self.path:
-            codes.append("404")
+        codes.append("404")  # the record named in the path, or a page past the last
         if self.method in WRITE_METHODS:
             codes += ["409", "415"]
-        if self.method == "POST":
-            codes.append("422")
         if self.view.get_throttles():
             codes.append("429")
         return codes
