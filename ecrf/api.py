@@ -16,6 +16,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import models
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -35,6 +36,22 @@ AUDIT_FIELDS = ["version", "is_voided", "voided_at", "void_reason", "created_at"
 AUDIT_FIELDS_WITHOUT_VOID_TIME = ["version", "is_voided", "void_reason", "created_at", "updated_at"]
 SINGLE_RECORD_ACTIONS = frozenset({"retrieve", "create", "update", "partial_update", "destroy"})
 REASON_PARAMETER = OpenApiParameter("reason", str, description="Alternative to the body field")
+
+
+class OffsetDateTimeField(serializers.DateTimeField):
+    """A timestamp in a request must carry its UTC offset: a Beijing site's 08:00 is not 08:00Z,
+    and guessing would shift the record by hours. Answers give every timestamp in UTC (`Z`)."""
+
+    default_error_messages = {
+        "naive": "Give the UTC offset (e.g. 2025-03-04T08:30:00+08:00 or ...T00:30:00Z)."
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            parsed = parse_datetime(value.strip())
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)
 
 
 class HistoryChangeSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ from django.db import models
 from rest_framework import serializers
 
 from domain.units import format_decimal, round_half_up
+from ecrf.api import OffsetDateTimeField
 
 
 class PlainDecimalField(serializers.DecimalField):
@@ -33,7 +34,7 @@ class PlainDecimalModelSerializer(serializers.ModelSerializer):
     }
 
 
-class CollectionTimeField(serializers.DateTimeField):
+class CollectionTimeField(OffsetDateTimeField):
     """A date and time; a bare date is refused rather than read as midnight UTC (the time of
     a sample matters, e.g. for a trough level)."""
 

@@ -12,6 +12,7 @@ from ecrf.access import Action, scope_queryset
 from ecrf.api import (
     AUDIT_FIELDS_WITHOUT_VOID_TIME,
     AuditedRecordViewSet,
+    OffsetDateTimeField,
     PatientRecordViewSet,
     record_schema,
 )
@@ -226,7 +227,7 @@ class AdverseEventCreateSerializer(serializers.Serializer):
     seriousness_criteria = serializers.ListField(
         child=serializers.ChoiceField(choices=SERIOUSNESS_CHOICES), required=False, default=list
     )
-    site_aware_at = serializers.DateTimeField(required=False, allow_null=True)
+    site_aware_at = OffsetDateTimeField(required=False, allow_null=True)
     lab_result = serializers.IntegerField(required=False, allow_null=True)
     drug_assessments = AeDrugAssessmentInputSerializer(many=True, required=False, default=list)
 
@@ -245,7 +246,7 @@ class AdverseEventUpdateSerializer(serializers.Serializer):
     seriousness_criteria = serializers.ListField(
         child=serializers.ChoiceField(choices=SERIOUSNESS_CHOICES), required=False
     )
-    site_aware_at = serializers.DateTimeField(required=False, allow_null=True)
+    site_aware_at = OffsetDateTimeField(required=False, allow_null=True)
     reason = serializers.CharField(help_text="Why it changes (audited).")
     version = serializers.IntegerField(required=False, help_text="The version you read.")
 

@@ -399,3 +399,18 @@ def test_duplicate_accession_in_single_entry_is_a_conflict(client, patient):
     assert again.status_code == 409
     assert again.json()["errors"][0]["field"] == "source_accession"
     assert LabResult.objects.count() == 1
+
+
+def test_a_collection_time_without_offset_is_refused_naming_the_field(client, patient):
+    naive = post(client, patient, collected_at="2025-03-04T08:30:00")
+    assert naive.status_code == 400
+    assert naive.json()["errors"] == [
+        {
+            "field": "collected_at",
+            "message": "Give the UTC offset (e.g. 2025-03-04T08:30:00+08:00 or ...T00:30:00Z).",
+            "code": "naive",
+        }
+    ]
+    beijing = post(client, patient, collected_at="2025-03-04T08:30:00+08:00")
+    assert beijing.status_code == 201, beijing.json()
+    assert beijing.json()["collected_at"] == "2025-03-04T00:30:00Z"
