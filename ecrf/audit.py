@@ -37,13 +37,17 @@ def save_audited(instance: models.Model, *, actor, reason: str | None) -> models
 
 
 def check_version(instance: models.Model, expected_version: int | None) -> None:
-    if expected_version is None:
+    if expected_version in (None, ""):
         raise InvalidInput(
             "Send the version you read (field `version` or an If-Match header) with every "
             "update, so concurrent edits cannot overwrite each other.",
             field="version",
         )
-    if int(expected_version) != instance.version:
+    try:
+        expected_version = int(expected_version)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput("Must be the record's version (an integer).", field="version") from exc
+    if expected_version != instance.version:
         raise StaleVersion(
             f"The record was changed by someone else (you sent version {expected_version}, "
             f"the stored version is {instance.version}); reload it and apply your change again.",

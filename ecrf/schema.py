@@ -13,6 +13,7 @@ from the views:
 
 from __future__ import annotations
 
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
@@ -123,3 +124,17 @@ class ContractAutoSchema(AutoSchema):
             "content": {"application/json": {"schema": component.ref}},
             "description": ERROR_DESCRIPTIONS[code],
         }
+
+
+class ContractFilterExtension(DjangoFilterExtension):
+    """django-filter's parameters, plus `updated_since` (ecrf.filters)."""
+
+    target_class = "ecrf.filters.ContractFilterBackend"
+    priority = 1
+
+    def get_schema_operation_parameters(self, auto_schema, *args, **kwargs):
+        from ecrf.filters import updated_since_parameter
+
+        parameters = super().get_schema_operation_parameters(auto_schema, *args, **kwargs)
+        queryset = getattr(auto_schema.view, "queryset", None)
+        return [*parameters, *updated_since_parameter(queryset)]

@@ -147,7 +147,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "ecrf.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        # django-filter, plus `updated_since` and a 400 for unknown filters (issue 11).
+        "ecrf.filters.ContractFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     # --- API contract (issue 11): JSON bodies only, so the schema offers JSON only; the schema

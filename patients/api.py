@@ -189,7 +189,7 @@ class PatientViewSet(AuditedRecordViewSet):
     create_serializer_class = PatientCreateSerializer
     update_serializer_class = PatientUpdateSerializer
     writes = PATIENT_WRITES
-    filterset_fields = ["study", "site", "status", "sex", "arm", "is_voided"]
+    filterset_fields = ["study", "site", "subject_id", "status", "sex", "arm", "is_voided"]
     ordering_fields = ["subject_id", "screened_on", "created_at"]
     ordering = ["subject_id"]
 
