@@ -10,6 +10,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -27,6 +31,22 @@ AUDIT_FIELDS = ["version", "is_voided", "voided_at", "void_reason", "created_at"
 AUDIT_FIELDS_WITHOUT_VOID_TIME = ["version", "is_voided", "void_reason", "created_at", "updated_at"]
 SINGLE_RECORD_ACTIONS = frozenset({"retrieve", "create", "update", "partial_update", "destroy"})
 REASON_PARAMETER = OpenApiParameter("reason", str, description="Alternative to the body field")
+
+
+class OffsetDateTimeField(serializers.DateTimeField):
+    """A timestamp in a request must carry its UTC offset: a Beijing site's 08:00 is not 08:00Z,
+    and guessing would shift the record by hours. Answers give every timestamp in UTC (`Z`)."""
+
+    default_error_messages = {
+        "naive": "Give the UTC offset (e.g. 2025-03-04T08:30:00+08:00 or ...T00:30:00Z)."
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            parsed = parse_datetime(value.strip())
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)
 
 
 class HistoryChangeSerializer(serializers.Serializer):
@@ -166,13 +186,41 @@ class ScopedReadMixin:
                 f"Your role in this study does not allow '{action_name.value}'.", field=None
             )
 
+    def history_presenter(self, instance):
+        """Stored values as this resource's answers say them: the answer's field names (`visit`,
+        not `visit_id`) and formats (decimals, timestamps), ids for references."""
+        serializer_class = getattr(self, "output_serializer_class", None) or self.serializer_class
+        answer_fields = serializer_class().fields if serializer_class is not None else {}
+        by_source = {
+            field.source: field
+            for field in answer_fields.values()
+            if not isinstance(field, (serializers.RelatedField, serializers.SerializerMethodField))
+        }
+        model_fields = {f.attname: f for f in instance._meta.concrete_fields}
+        timestamp = serializers.DateTimeField()
+
+        def present(attname: str, value):
+            model_field = model_fields.get(attname)
+            name = model_field.name if model_field is not None else attname
+            if value is None or (model_field is not None and model_field.is_relation):
+                return name, value
+            if name in by_source:
+                return name, by_source[name].to_representation(value)
+            if isinstance(value, dt.datetime):
+                return name, timestamp.to_representation(value)
+            if isinstance(value, (dt.date, Decimal)):
+                return name, str(value) if isinstance(value, Decimal) else value.isoformat()
+            return name, value
+
+        return present
+
     @extend_schema(responses=HistoryEntrySerializer(many=True))
     @action(detail=True, methods=["get"])
     def history(self, request: Request, pk=None) -> Response:
         """The audit trail of this record: who changed what, when, from what to what, and why."""
         instance = self.get_object()
         self.require(Action.VIEW_AUDIT, instance)
-        entries = history_entries(instance)
+        entries = history_entries(instance, present=self.history_presenter(instance))
         page = self.paginate_queryset(entries)
         data = HistoryEntrySerializer(page if page is not None else entries, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)

@@ -7,6 +7,7 @@ in the same transaction (django-simple-history reads `_history_user` and `_chang
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -66,13 +67,17 @@ def save_audited(instance: models.Model, *, actor, reason: str | None) -> models
 
 
 def check_version(instance: models.Model, expected_version: int | None) -> None:
-    if expected_version is None:
+    if expected_version in (None, ""):
         raise InvalidInput(
             "Send the version you read (field `version` or an If-Match header) with every "
             "update, so concurrent edits cannot overwrite each other.",
             field="version",
         )
-    if int(expected_version) != instance.version:
+    try:
+        expected_version = int(expected_version)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput("Must be the record's version (an integer).", field="version") from exc
+    if expected_version != instance.version:
         raise StaleVersion(
             f"The record was changed by someone else (you sent version {expected_version}, "
             f"the stored version is {instance.version}); reload it and apply your change again.",
@@ -124,6 +129,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+Presenter = Callable[[str, Any], tuple[str, Any]]
+
+
+def _plain_presenter(instance: models.Model) -> Presenter:
+    names = {f.attname: f.name for f in instance._meta.concrete_fields}
+
+    def present(attname: str, value: Any) -> tuple[str, Any]:
+        return names.get(attname, attname), _plain(value)
+
+    return present
+
+
 def _entry_type(record, previous) -> str:
     if record.history_type == "+":
         return "created"
@@ -133,8 +150,13 @@ def _entry_type(record, previous) -> str:
     return "voided" if became_void else "changed"
 
 
-def history_entries(instance: models.Model) -> list[dict]:
-    """The record's audit trail, oldest first: who, when, what type, why, old and new values."""
+def history_entries(instance: models.Model, present: Presenter | None = None) -> list[dict]:
+    """The record's audit trail, oldest first: who, when, what type, why, old and new values.
+
+    `present(field, value) -> (name, value)` says a stored value as the API says it (its field
+    name and format); by default the field's name (`visit`, not `visit_id`) and a plain value.
+    """
+    present = present or _plain_presenter(instance)
     records = list(
         instance.history.select_related("history_user").order_by("history_date", "history_id")
     )
@@ -153,9 +175,11 @@ def history_entries(instance: models.Model) -> list[dict]:
             if previous is None and record.history_type == "+":
                 if new in (None, ""):
                     continue
-                changes.append({"field": name, "old": None, "new": _plain(new)})
+                api_name, api_new = present(name, new)
+                changes.append({"field": api_name, "old": None, "new": api_new})
             elif old != new:
-                changes.append({"field": name, "old": _plain(old), "new": _plain(new)})
+                api_name, api_old = present(name, old)
+                changes.append({"field": api_name, "old": api_old, "new": present(name, new)[1]})
         user = record.history_user
         entries.append(
             {

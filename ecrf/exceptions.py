@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -114,3 +115,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         if header in response:
             wrapped[header] = response[header]
     return wrapped
+
+
+@csrf_exempt  # it changes nothing; without this a write to an unknown path is an HTML 403
+def api_path_not_found(request, *args, **kwargs) -> JsonResponse:
+    """Unknown /api/ paths: a 404 in the error envelope, so clients parse every error alike."""
+    message = f"No API resource at {request.path}."
+    errors = [{"field": None, "message": message, "code": "not_found"}]
+    body = {"status": 404, "code": "not_found", "detail": message, "errors": errors}
+    return JsonResponse(body, status=404)

@@ -54,7 +54,7 @@ INSTALLED_APPS = [
     "axes",  # issue 13: login lockout (admin, browsable API, token endpoint)
     "django_filters",
     "drf_spectacular",
-    "drf_spectacular_sidecar",  # issue 13: Swagger UI served locally (CSP 'self')
+    "drf_spectacular_sidecar",  # Swagger UI served from the package (no CDN; CSP 'self')
     "simple_history",
     "ecrf",
     "trials",
@@ -164,10 +164,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "ecrf.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        # django-filter, plus `updated_since` and a 400 for unknown filters (issue 11).
+        "ecrf.filters.ContractFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # --- API contract (issue 11): JSON bodies only, so the schema offers JSON only; the schema
+    # class documents errors, ETag/If-Match and Idempotency-Key on every operation.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "ecrf.schema.ContractAutoSchema",
     "EXCEPTION_HANDLER": "ecrf.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("TOKEN_THROTTLE_RATE", "30/minute")},
     "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),

@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.db import connection
 from django.http import JsonResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from ecrf.auth_api import ObtainTokenView
+from ecrf.exceptions import api_path_not_found
 
 
 def health(request):
@@ -33,4 +34,6 @@ urlpatterns = [
     path("api/", include("visits.dosing.urls")),
     path("api/", include("visits.endpoints.urls")),
     path("api-auth/", include("rest_framework.urls")),
+    # Last: any other /api/ path is a JSON 404 in the error envelope, not Django's HTML page.
+    re_path(r"^api/", api_path_not_found),
 ]

@@ -17,6 +17,7 @@ from ecrf.api import (
     AuditedRecordViewSet,
     ChangeFieldsMixin,
     ChangeReasonSerializer,
+    record_schema,
     void_request,
 )
 from ecrf.exceptions import PermissionRefused
@@ -36,11 +37,12 @@ from trials.selectors import studies_for, visible_study
 
 
 class PatientSerializer(serializers.ModelSerializer):
-    study = serializers.SlugRelatedField(slug_field="registry_id", read_only=True)
-    study_id = serializers.IntegerField(read_only=True)
-    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    site_id = serializers.IntegerField(read_only=True)
-    arm = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # References by id, as in requests and filters; the codes beside them for people.
+    study = serializers.PrimaryKeyRelatedField(read_only=True, help_text="Study id.")
+    study_registry_id = serializers.CharField(source="study.registry_id", read_only=True)
+    site = serializers.PrimaryKeyRelatedField(read_only=True, help_text="Site id.")
+    site_code = serializers.CharField(source="site.code", read_only=True)
+    arm = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     protocol_version = serializers.IntegerField(source="protocol_version.number", read_only=True)
     randomization_number = serializers.SerializerMethodField()
 
@@ -50,9 +52,9 @@ class PatientSerializer(serializers.ModelSerializer):
             "id",
             "subject_id",
             "study",
-            "study_id",
+            "study_registry_id",
             "site",
-            "site_id",
+            "site_code",
             "sex",
             "birth_date",
             "height_cm",
@@ -176,6 +178,7 @@ class StatusChangeSerializer(serializers.Serializer):
     )
 
 
+@record_schema
 class PatientViewSet(AuditedRecordViewSet):
     """Patients of the studies and sites you have access to."""
 
@@ -186,7 +189,7 @@ class PatientViewSet(AuditedRecordViewSet):
     create_serializer_class = PatientCreateSerializer
     update_serializer_class = PatientUpdateSerializer
     writes = PATIENT_WRITES
-    filterset_fields = ["study", "site", "status", "sex", "arm", "is_voided"]
+    filterset_fields = ["study", "site", "subject_id", "status", "sex", "arm", "is_voided"]
     ordering_fields = ["subject_id", "screened_on", "created_at"]
     ordering = ["subject_id"]
 
@@ -217,7 +220,8 @@ class PatientViewSet(AuditedRecordViewSet):
         patient = self.get_object()
         if request.method == "GET":
             consents = patient.consents.filter(is_voided=False).order_by("consented_at", "id")
-            return Response(ConsentSerializer(consents, many=True).data)
+            page = self.paginate_queryset(consents)
+            return self.get_paginated_response(ConsentSerializer(page, many=True).data)
         require_on_patient(request.user, Action.ENTER_DATA, patient)
         body = ConsentCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)

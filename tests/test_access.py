@@ -67,7 +67,7 @@ def test_coordinator_cannot_screen_at_a_foreign_site(make_user, client_for, mult
 def test_study_wide_grant_covers_every_site(make_user, client_for, two_site_patients):
     client = client_for(make_user("ivy", "investigator", "NCT03304288"))
     listing = client.get("/api/patients/").json()
-    assert sorted(p["site"] for p in listing["results"]) == ["NAVY", "PKUPH"]
+    assert sorted(p["site_code"] for p in listing["results"]) == ["NAVY", "PKUPH"]
 
 
 def test_a_grant_in_one_study_shows_nothing_of_another(make_user, client_for, study, make_patient):

@@ -122,7 +122,8 @@ def test_consent_is_recorded_and_audited(client_for, coordinator, patient):
         "Consent 2.1 (2024-11-01) recorded",
     )
     listed = client.get(f"/api/patients/{patient.pk}/consent/").json()
-    assert [c["consent_version"] for c in listed] == ["2.1 (2024-11-01)"]
+    assert listed["count"] == 1
+    assert [c["consent_version"] for c in listed["results"]] == ["2.1 (2024-11-01)"]
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,9 @@ class VisitSerializer(serializers.ModelSerializer):
     recorded_status = serializers.CharField(source="status", read_only=True)
     unscheduled = serializers.BooleanField(source="is_unscheduled", read_only=True)
     protocol_deviation = serializers.BooleanField(source="out_of_window", read_only=True)
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Visit

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from trials.access_grants import grant_access
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
@@ -23,6 +22,7 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 from patients.models import Patient
+from trials.access_grants import grant_access
 from trials.models import Study
 from trials.randomization.services import allocation_list_generate
 from trials.services import load_protocol

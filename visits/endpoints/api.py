@@ -110,10 +110,6 @@ class ReportCSVRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        if "arms" not in data:  # an error body: keep it readable
-            return "\n".join(
-                f"{e.get('field') or ''}: {e['message']}" for e in data.get("errors", [])
-            )
         return report_csv(data)
 
 
@@ -169,7 +165,13 @@ class StudyReportView(APIView):
 
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, ReportCSVRenderer]
 
-    @extend_schema(parameters=CUT_PARAMETERS, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        parameters=CUT_PARAMETERS,
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
+    )
     def get(self, request, pk: int, format=None):
         study = get_object_or_404(studies_for(request.user), pk=pk)
         if not can(request.user, Action.VIEW_REPORTS, study_id=study.pk):
@@ -183,3 +185,11 @@ class StudyReportView(APIView):
                 f'attachment; filename="{study.registry_id}-report-v{version.number}.csv"'
             )
         return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Errors (and OPTIONS metadata) are always JSON, even when CSV was asked for.
+        data = getattr(response, "data", None)
+        if getattr(response, "exception", False) or not (isinstance(data, dict) and "arms" in data):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)

@@ -23,7 +23,12 @@ from visits.labs.api_fields import (
     PlainDecimalField,
     PlainDecimalModelSerializer,
 )
-from visits.labs.models import DEFAULT_LABORATORY, LabResult, ReferenceRange
+from visits.labs.models import (
+    DEFAULT_LABORATORY,
+    RANGE_INDICATOR_CHOICES,
+    LabResult,
+    ReferenceRange,
+)
 from visits.labs.selectors import lab_results_queryset, reference_ranges_queryset
 from visits.record_api import (
     PatientRecordViewSet,
@@ -41,7 +46,12 @@ class LabCtcaeSuggestionSerializer(serializers.Serializer):
 
 class LabResultSerializer(PlainDecimalModelSerializer):
     subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
-    visit_code = serializers.CharField(source="visit.code", read_only=True, default=None)
+    visit_code = serializers.CharField(
+        source="visit.code", read_only=True, default=None, allow_null=True
+    )
+    indicator = serializers.SerializerMethodField(
+        help_text="CDISC LBNRIND: LOW, NORMAL or HIGH; null when there is no range."
+    )
     ctcae = serializers.SerializerMethodField(
         help_text="The CTCAE v5.0 grade the value suggests, or null (see ctcae_note)."
     )
@@ -76,6 +86,10 @@ class LabResultSerializer(PlainDecimalModelSerializer):
             *AUDIT_FIELDS_WITHOUT_VOID_TIME,
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=RANGE_INDICATOR_CHOICES, allow_null=True))
+    def get_indicator(self, result: LabResult) -> str | None:
+        return result.indicator or None  # stored blank when there is no range
 
     @extend_schema_field(LabCtcaeSuggestionSerializer(allow_null=True))
     def get_ctcae(self, result: LabResult) -> dict | None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import models
 from rest_framework import serializers
 
+from ecrf.api import OffsetDateTimeField
 from ecrf.domain.units import format_decimal, round_half_up
 
 
@@ -33,7 +34,7 @@ class PlainDecimalModelSerializer(serializers.ModelSerializer):
     }
 
 
-class CollectionTimeField(serializers.DateTimeField):
+class CollectionTimeField(OffsetDateTimeField):
     """A date and time; a bare date is refused rather than read as midnight UTC (the time of
     a sample matters, e.g. for a trough level)."""
 

@@ -12,6 +12,7 @@ from ecrf.access import Action, scope_queryset
 from ecrf.api import (
     AUDIT_FIELDS_WITHOUT_VOID_TIME,
     AuditedRecordViewSet,
+    OffsetDateTimeField,
     record_schema,
 )
 from ecrf.exceptions import InvalidInput
@@ -228,7 +229,7 @@ class AdverseEventCreateSerializer(serializers.Serializer):
     seriousness_criteria = serializers.ListField(
         child=serializers.ChoiceField(choices=SERIOUSNESS_CHOICES), required=False, default=list
     )
-    site_aware_at = serializers.DateTimeField(required=False, allow_null=True)
+    site_aware_at = OffsetDateTimeField(required=False, allow_null=True)
     lab_result = serializers.IntegerField(required=False, allow_null=True)
     drug_assessments = AeDrugAssessmentInputSerializer(many=True, required=False, default=list)
 
@@ -247,7 +248,7 @@ class AdverseEventUpdateSerializer(serializers.Serializer):
     seriousness_criteria = serializers.ListField(
         child=serializers.ChoiceField(choices=SERIOUSNESS_CHOICES), required=False
     )
-    site_aware_at = serializers.DateTimeField(required=False, allow_null=True)
+    site_aware_at = OffsetDateTimeField(required=False, allow_null=True)
     reason = serializers.CharField(help_text="Why it changes (audited).")
     version = serializers.IntegerField(required=False, help_text="The version you read.")
 
@@ -377,6 +378,7 @@ class PatientAeSuggestionsView(generics.GenericAPIView):
     def get_queryset(self):
         return visible_patients(self.request.user, Action.VIEW).select_related("study")
 
+    @extend_schema(responses=AeSuggestionSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
         patient = generics.get_object_or_404(self.get_queryset(), pk=pk)
         suggestions = lab_ae_suggestions(patient)
