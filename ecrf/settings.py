@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "visits.safety",
     "visits.dosing",
     "visits.endpoints",
+    "visits.exports",
 ]
 
 MIDDLEWARE = [

@@ -19,5 +19,6 @@ urlpatterns = [
     path("api/", include("visits.safety.urls")),
     path("api/", include("visits.dosing.urls")),
     path("api/", include("visits.endpoints.urls")),
+    path("api/", include("visits.exports.urls")),
     path("api-auth/", include("rest_framework.urls")),
 ]
