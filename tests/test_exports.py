@@ -287,9 +287,10 @@ def test_odm_export_is_namespaced_and_matches_the_database_and_its_audit_trail(
     for table in TABLES:
         prefix = f"{table.patient_path}__" if table.patient_path else ""
         for record in table.model.objects.filter(**{f"{prefix}study": study}):
-            subject = Patient.objects.get(pk=getattr(record, "patient_id", None) or record.pk)
             if table.name == "ae_drug_assessments":
                 subject = record.adverse_event.patient
+            else:
+                subject = Patient.objects.get(pk=getattr(record, "patient_id", None) or record.pk)
             key = (subject.subject_id, f"F.{table.name.upper()}", str(record.pk))
             group = items.pop(key)
             created = record.history.order_by("history_date", "history_id").first()
