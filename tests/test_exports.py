@@ -221,8 +221,7 @@ def test_sdtm_export_maps_the_records(
         else []
     )
     assert [
-        (r["EXTRT"], r["EXDOSE"], r["EXDOSU"], r["EXDOSFRQ"], r["EXSTDY"], r["EXENDY"])
-        for r in ex
+        (r["EXTRT"], r["EXDOSE"], r["EXDOSU"], r["EXDOSFRQ"], r["EXSTDY"], r["EXENDY"]) for r in ex
     ] == expected_ex
     vs = files["vs.csv"]
     assert [(r["VSTESTCD"], r["VSORRES"], r["VSORRESU"], r["VSDY"]) for r in vs] == [
@@ -231,7 +230,9 @@ def test_sdtm_export_maps_the_records(
     ]
     ds = files["ds.csv"]
     term = "RANDOMIZED" if study.is_randomized else "ENROLLED"
-    assert [(r["USUBJID"], r["DSDECOD"], r["DSSTDTC"]) for r in ds] == [(usubjid, term, "2025-01-10")]
+    assert [(r["USUBJID"], r["DSDECOD"], r["DSSTDTC"]) for r in ds] == [
+        (usubjid, term, "2025-01-10")
+    ]
     assessment_rows = [r for r in files["rs.csv"] if r["RSCAT"] == "ENDPOINT"]
     stored = first.assessment.endpoints if hasattr(first, "assessment") else {}
     assert sorted(r["RSTESTCD"] for r in assessment_rows) == sorted(c.upper() for c in stored)
@@ -254,7 +255,11 @@ def _odm_items(root) -> dict[tuple[str, str, str], tuple]:
                         audit.find(f"{ODM}DateTimeStamp").text,
                         None if reason is None else reason.text,
                     )
-                key = (subject.get("SubjectKey"), form.get("FormOID"), group.get("ItemGroupRepeatKey"))
+                key = (
+                    subject.get("SubjectKey"),
+                    form.get("FormOID"),
+                    group.get("ItemGroupRepeatKey"),
+                )
                 out[key] = items
     return out
 
@@ -312,7 +317,13 @@ def test_odm_export_is_namespaced_and_matches_the_database_and_its_audit_trail(
     assert items == {}
     value_item = _odm_items(root)[(first.subject_id, "F.LABS", str(lab.pk))]["IT.LABS.VALUE"]
     last = corrected.history.order_by("-history_date").first()
-    assert value_item == ("46", "USR.fixture-admin", site, text(last.history_date), "Transcription error")
+    assert value_item == (
+        "46",
+        "USR.fixture-admin",
+        site,
+        text(last.history_date),
+        "Transcription error",
+    )
     unchanged = _odm_items(root)[(first.subject_id, "F.LABS", str(lab.pk))]["IT.LABS.TEST_CODE"]
     assert unchanged[4] == "Lab result recorded"
 
@@ -322,7 +333,9 @@ def test_as_of_reproduces_the_cut_before_a_later_correction(
 ):
     first, _ = populate(study, make_patient, record_lab)
     client = client_for(data_manager(study.registry_id))
-    before = {fmt: client.get(f"/api/studies/{study.pk}/export/?format={fmt}") for fmt in ("csv", "sdtm")}
+    before = {
+        fmt: client.get(f"/api/studies/{study.pk}/export/?format={fmt}") for fmt in ("csv", "sdtm")
+    }
     before = {fmt: _zip(r) for fmt, r in before.items()}
     cut = timezone.now()
     lab = LabResult.objects.get(patient=first, value=64)
@@ -359,9 +372,11 @@ def test_command_writes_the_same_files_and_logs_the_export(
     study, make_patient, record_lab, data_manager, client_for, tmp_path
 ):
     populate(study, make_patient, record_lab)
-    via_api = _zip(client_for(data_manager(study.registry_id)).get(
-        f"/api/studies/{study.pk}/export/?format=sdtm"
-    ))
+    via_api = _zip(
+        client_for(data_manager(study.registry_id)).get(
+            f"/api/studies/{study.pk}/export/?format=sdtm"
+        )
+    )
 
     call_command("export_study", study.registry_id, "--format", "sdtm", "--out", str(tmp_path))
 

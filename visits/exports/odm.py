@@ -207,8 +207,10 @@ def _event_codes(study) -> list[str]:
 def _admin_data(out, study, sites, site_ids, as_of, study_oid, mdv_oid) -> None:
     users: set[str] = set()
     for table in TABLES:
-        names = history_rows(table, study.pk, site_ids, as_of).order_by().values_list(
-            "history_user__username", flat=True
+        names = (
+            history_rows(table, study.pk, site_ids, as_of)
+            .order_by()
+            .values_list("history_user__username", flat=True)
         )
         users.update(name or SYSTEM_USER for name in names.distinct())
     out.start("AdminData", {"StudyOID": study_oid})
@@ -217,7 +219,9 @@ def _admin_data(out, study, sites, site_ids, as_of, study_oid, mdv_oid) -> None:
         out.leaf("LoginName", content=username)
         out.end("User")
     for site in sorted(sites.values(), key=lambda s: s.code):
-        out.start("Location", {"OID": f"LOC.{site.code}", "Name": site.name, "LocationType": "Site"})
+        out.start(
+            "Location", {"OID": f"LOC.{site.code}", "Name": site.name, "LocationType": "Site"}
+        )
         out.leaf(
             "MetaDataVersionRef",
             {
@@ -245,7 +249,9 @@ def _records(rows: list[Model]) -> Iterator[list[Model]]:
 def _subject(out: _Writer, subject: str, bundle: dict[str, list], sites) -> None:
     tables = {t.name: t for t in TABLES}
     records = {name: list(_records(rows)) for name, rows in bundle.items()}
-    records = {name: [r for r in recs if r[-1].history_type != "-"] for name, recs in records.items()}
+    records = {
+        name: [r for r in recs if r[-1].history_type != "-"] for name, recs in records.items()
+    }
     visits = {rec[-1].id: rec[-1] for rec in records.get("visits", [])}
     site = None
     for recs in records.values():
@@ -288,7 +294,8 @@ def _event_of(name: str, row, visits) -> tuple[str, str | None]:
 def _item_group(out: _Writer, table: RecordTable, history: list, site) -> None:
     current = history[-1]
     out.start(
-        "ItemGroupData", {"ItemGroupOID": f"IG.{table.name.upper()}", "ItemGroupRepeatKey": str(current.id)}
+        "ItemGroupData",
+        {"ItemGroupOID": f"IG.{table.name.upper()}", "ItemGroupRepeatKey": str(current.id)},
     )
     location = f"LOC.{site.code}" if site is not None else None
     for field in table.fields:

@@ -185,10 +185,13 @@ class Context:
         for _subject, bundle in by_subject({"patient": self.rows("patients"), **streams}):
             patients = bundle.pop("patient")
             if patients and not patients[0].is_voided:
-                yield patients[0], {
-                    name: [r for r in rows if not getattr(r, "is_voided", False)]
-                    for name, rows in bundle.items()
-                }
+                yield (
+                    patients[0],
+                    {
+                        name: [r for r in rows if not getattr(r, "is_voided", False)]
+                        for name, rows in bundle.items()
+                    },
+                )
 
     def base(self, domain: str, patient) -> list[str]:
         return [self.study.registry_id, domain, f"{self.study.registry_id}-{patient.subject_id}"]
@@ -300,7 +303,10 @@ def _strongest(assessments: list) -> tuple[str, str]:
 
 def ae_rows(ctx: Context) -> Iterator[list[str]]:
     events = ctx.rows(
-        "adverse_events", x_term=F("term__term"), x_code=F("term__meddra_code"), x_soc=F("term__soc")
+        "adverse_events",
+        x_term=F("term__term"),
+        x_code=F("term__meddra_code"),
+        x_soc=F("term__soc"),
     )
     drugs = ctx.rows("ae_drug_assessments")
     for patient, rows in ctx.subjects(events=events, drugs=drugs):

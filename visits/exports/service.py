@@ -50,7 +50,9 @@ def start_export(
     scope = (
         "all sites"
         if site_ids is None
-        else ", ".join(Site.objects.filter(pk__in=site_ids).order_by("code").values_list("code", flat=True))
+        else ", ".join(
+            Site.objects.filter(pk__in=site_ids).order_by("code").values_list("code", flat=True)
+        )
     )
     log = ExportLog.objects.create(
         user=user if getattr(user, "pk", None) else None,
