@@ -16,6 +16,7 @@ read once each, merged subject by subject, so memory holds one subject's records
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterator
 from xml.sax.saxutils import XMLGenerator
 
@@ -79,22 +80,13 @@ class _Writer:
         self.end(name)
 
 
-class _Buffer:
-    """Collects the encoded bytes XMLGenerator writes (through its own text wrapper)."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-
-    def write(self, data) -> int:
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        return None
+class _Buffer(io.StringIO):
+    """The text XMLGenerator writes into (a text stream, so it writes without a wrapper)."""
 
     def drain(self) -> bytes:
-        data = b"".join(self.parts)
-        self.parts.clear()
+        data = self.getvalue().encode("utf-8")
+        self.seek(0)
+        self.truncate(0)
         return data
 
 

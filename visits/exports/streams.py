@@ -13,7 +13,8 @@ import io
 import zipfile
 from collections.abc import Iterable, Iterator
 
-CHUNK_ROWS = 2000
+# Rows fetched per round trip of a server-side cursor: what one table's stream holds at most.
+CHUNK_ROWS = 500
 FLUSH_BYTES = 64 * 1024
 
 
