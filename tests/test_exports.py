@@ -429,5 +429,20 @@ def test_codebook_lists_fields_with_units_and_codes_and_the_endpoints(study, mak
     assert "PLAT=Platelets" in by_field[("labs", "test_code")]["allowed_codes"]
     endpoints = [r["field"] for r in rows if r["section"] == "endpoint"]
     assert endpoints == [e.code for e in version.endpoint_definitions.all()]
+    # The amendment (version 2) restates the primary endpoint: its codebook shows its own.
+    amended = study.protocol_versions.get(number=2)
     current = client_for(user).get(f"/api/studies/{study.pk}/codebook/")
-    assert f"_v{study.current_protocol().number}.csv" in current["Content-Disposition"]
+    assert current["Content-Disposition"].endswith('_codebook_v2.csv"')
+    rows = list(csv.DictReader(io.StringIO(b"".join(current.streaming_content).decode())))
+    assert [
+        (r["field"], r["type"], r["required"], r["protocol_version"])
+        for r in rows
+        if r["section"] == "endpoint"
+    ] == [
+        (e.code, e.kind, "primary" if e.is_primary else "secondary", "2")
+        for e in amended.endpoint_definitions.all()
+    ]
+
+
+def test_the_parametrized_studies_are_every_shipped_study(db):
+    assert sorted(Study.objects.values_list("registry_id", flat=True)) == REGISTRY_IDS
