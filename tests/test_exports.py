@@ -446,3 +446,24 @@ def test_codebook_lists_fields_with_units_and_codes_and_the_endpoints(study, mak
 
 def test_the_parametrized_studies_are_every_shipped_study(db):
     assert sorted(Study.objects.values_list("registry_id", flat=True)) == REGISTRY_IDS
+
+
+def test_admin_shows_the_codebook_and_the_export_log(study, make_user, client_for):
+    from django.test import Client
+
+    monitor = make_user("admin-monitor", "monitor", study.registry_id)
+    client_for(monitor).get(f"/api/studies/{study.pk}/export/?format=odm")
+    version = study.protocol_versions.get(number=2)
+    browser = Client()
+    browser.force_login(monitor)
+
+    log_page = browser.get("/admin/exports/exportlog/")
+    page = browser.get(f"/admin/exports/exportlog/codebook/{version.pk}/")
+
+    assert log_page.status_code == 200
+    assert f"{study.registry_id} v2" in log_page.text
+    assert "admin-monitor" in log_page.text
+    assert page.status_code == 200
+    assert "<td>weight_kg</td>" in page.text
+    for endpoint in version.endpoint_definitions.all():
+        assert f"<code>{endpoint.code}</code>" in page.text
