@@ -52,9 +52,9 @@ class AuditFilter:
 
 
 def audit_scope(user, study_id: int | None) -> Q | None:
-    """Rows the user may read in the audit log, on the patient's study and site columns of a
-    history table (`study`, `site` after `x_`-free paths are applied by the caller); None means
-    unrestricted. Raises PermissionRefused (403) for anyone but monitors and data managers."""
+    """The rows the user may read, as a filter on a history table annotated with `s_study` and
+    `s_site` (its patient's study and site); None means unrestricted. Raises PermissionRefused
+    (403) for anyone but monitors and data managers (of `study_id`, when given)."""
     if is_unrestricted(user):
         return None
     grants = [

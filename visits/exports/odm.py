@@ -31,8 +31,10 @@ ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 COURSE = "COURSE"
 UNSCHEDULED = "UNSCHEDULED"
 SYSTEM_USER = "system"
-VISIT_BOUND = frozenset({"labs", "adverse_events", "bleeding", "ecog", "vital_signs", "essdai"})
-VISIT_BOUND = VISIT_BOUND | {"esspri"}
+# Record tables whose rows name the visit they were recorded at (`visit`).
+VISIT_BOUND = frozenset(
+    {"labs", "adverse_events", "bleeding", "ecog", "vital_signs", "essdai", "esspri"}
+)
 
 
 def item_oid(table: RecordTable, field_name: str) -> str:
