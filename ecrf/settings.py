@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "visits.safety",
     "visits.dosing",
     "visits.endpoints",
+    "visits.exports",
 ]
 
 MIDDLEWARE = [

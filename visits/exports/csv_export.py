@@ -1,0 +1,50 @@
+"""The CSV export: one file per record table, one row per record, voided records flagged.
+
+Columns: the subject id and site code, then every field under its API name (a foreign key as the
+id it points at); a coded field is followed by `<field>_label` with its label.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from visits.exports.streams import rows_of
+from visits.exports.tables import TABLES, RecordTable, choice_labels, field_value, study_rows, text
+
+# The domains of the CSV export (every record table of a patient's course).
+CSV_TABLES = TABLES
+
+
+def csv_header(table: RecordTable) -> list[str]:
+    names = {field.name for field in table.fields}
+    header = [name for name in ("subject_id", "site_code") if name not in names]
+    for field in table.fields:
+        header.append(field.name)
+        if choice_labels(field) is not None:
+            header.append(f"{field.name}_label")
+    return header
+
+
+def csv_rows(
+    table: RecordTable, study_id: int, site_ids: list[int] | None, as_of: dt.datetime | None
+) -> Iterator[list[str]]:
+    yield csv_header(table)
+    names = {field.name for field in table.fields}
+    columns = [(field, choice_labels(field)) for field in table.fields]
+    for row in rows_of(study_rows(table, study_id, site_ids, as_of)):
+        cells = []
+        if "subject_id" not in names:
+            cells.append(row.x_subject_id)
+        cells.append(row.x_site_code)
+        for field, labels in columns:
+            value = field_value(row, field)
+            cells.append(text(value))
+            if labels is not None:
+                cells.append(labels.get(str(value), "") if value not in (None, "") else "")
+        yield cells
+
+
+def csv_files(study_id: int, site_ids: list[int] | None, as_of: dt.datetime | None):
+    for table in CSV_TABLES:
+        yield f"{table.name}.csv", csv_rows(table, study_id, site_ids, as_of)
