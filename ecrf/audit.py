@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from ecrf.exceptions import InvalidInput, StaleVersion
+from ecrf.validation import validate_for_save
 
 # Bookkeeping fields that change on every save; they are not clinical changes.
 UNTRACKED_FIELDS = frozenset({"updated_at", "version", "created_at"})
@@ -30,7 +31,8 @@ def save_audited(instance: models.Model, *, actor, reason: str | None) -> models
     """Validates and saves one record, writing its history row with user and reason."""
     instance._history_user = actor
     instance._change_reason = reason or None
-    instance.full_clean()
+    # full_clean()'s checks, without a query per check constraint or per loaded foreign key.
+    validate_for_save(instance)
     instance.save()
     return instance
 

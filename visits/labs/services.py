@@ -20,6 +20,7 @@ from ecrf.access import Action, can
 from ecrf.audit import check_version, require_reason, save_audited, void_audited
 from ecrf.domain import units
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
+from ecrf.locking import take_turns
 from ecrf.record_writes import RecordWrites
 from patients.models import Patient
 from patients.services import check_patient_access, check_patient_open
@@ -116,13 +117,14 @@ def standard_values_of(result: LabResult) -> evaluation.StandardValues:
 
 def apply_suggestion(result: LabResult, baseline: LabResult | None) -> None:
     """Grades `result` against `baseline` (None: the ULN rule) and the protocol's exclusions."""
-    protocol = result.patient.protocol_version
+    patient = result.patient
+    protocol = patient.protocol_version
     suggestion = evaluation.suggest_ctcae(
         standard_values_of(result),
         baseline_std=None if baseline is None else baseline.value_std,
         baseline_abnormal=None if baseline is None else _is_abnormal_high(baseline),
         excluded_terms=protocol.ctcae_excluded_terms or (),
-        protocol_label=f"protocol {protocol}",
+        protocol_label=f"protocol {patient.study.registry_id} v{protocol.number}",
     )
     result.baseline_result = baseline
     result.ctcae_term = suggestion.term
@@ -163,6 +165,24 @@ def grade_in_series(patient: Patient, result: LabResult) -> None:
     apply_suggestion(result, _baseline_for(result, baseline_among(series, patient.day1)))
 
 
+def current_baseline(patient: Patient, test_code: str) -> LabResult | None:
+    """The baseline of the patient's stored series of one test, as `baseline_among` chooses it,
+    in one query however long the series is."""
+    results = LabResult.objects.filter(patient=patient, test_code=test_code, is_voided=False)
+    if patient.day1 is None:
+        return results.order_by("collected_at", "pk").first()
+    # baseline_among compares the stored time's date (UTC) with day 1.
+    day_after = dt.datetime.combine(patient.day1 + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    return results.filter(collected_at__lt=day_after).order_by("-collected_at", "-pk").first()
+
+
+def may_become_baseline(result: LabResult, baseline: LabResult | None, day1) -> bool:
+    """Whether storing `result` could change its series' baseline (and so others' grades)."""
+    if day1 is not None:
+        return result.collected_at.date() <= day1
+    return baseline is None or result.collected_at <= baseline.collected_at
+
+
 def regrade_series(*, patient: Patient, test_code: str, actor, skip_pk: int | None = None) -> int:
     """Re-derives the CTCAE suggestions of the patient's results of one test whose baseline or
     grading changed; saves each changed one as an audited update. Returns how many changed."""
@@ -200,8 +220,9 @@ def lab_suggestions_refresh(*, patient: Patient, actor) -> int:
 def _locked_patient(patient_pk: int) -> Patient:
     # Writes on one patient's lab series queue here: the baseline and the accession check
     # are read and acted on under this lock (no check-then-act race).
+    # Only the patient's own row is locked; protocol version, study and site are read along.
     return (
-        Patient.objects.select_for_update()
+        Patient.objects.select_for_update(of=("self",))
         .select_related("protocol_version", "study", "site")
         .get(pk=patient_pk)
     )
@@ -235,7 +256,7 @@ def prepare_lab_result(
 
 
 @refreshes_endpoints("lab result entered")
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # callers that go on after a failure open their own
 def lab_result_create(
     *,
     actor,
@@ -266,6 +287,12 @@ def lab_result_create(
             "of this patient.",
             field="source_accession",
         )
+    baseline = current_baseline(patient, result.test_code)
+    if not may_become_baseline(result, baseline, patient.day1):
+        # The usual case (a result after day 1): the series' baseline stays, nothing else is
+        # re-derived, and the cost does not grow with the length of the patient's history.
+        apply_suggestion(result, _baseline_for(result, baseline))
+        return save_audited(result, actor=actor, reason=reason)
     grade_in_series(patient, result)
     save_audited(result, actor=actor, reason=reason)
     # The new result may be the baseline of results entered before it.
@@ -444,8 +471,8 @@ def reference_range_create(
     }
     range_row = prepare_reference_range(values)
     check_range_site_access(actor, range_row)
-    # Lock the site: concurrent entries of one site's table cannot both pass the overlap check.
-    type(range_row.site)._default_manager.select_for_update().get(pk=range_row.site_id)
+    # Concurrent entries of one site's table take turns: they cannot both pass the overlap check.
+    take_turns("reference-ranges", range_row.site_id)
     check_no_overlap(range_row)
     return save_audited(range_row, actor=actor, reason="Reference range entered")
 
@@ -462,7 +489,7 @@ def reference_range_update(
     """Changes a range (e.g. ends it). Results already stored keep the limits they were given."""
     reason = require_reason(reason)
     check_range_site_access(actor, range_row)
-    type(range_row.site)._default_manager.select_for_update().get(pk=range_row.site_id)
+    take_turns("reference-ranges", range_row.site_id)
     locked = ReferenceRange.objects.select_for_update().get(pk=range_row.pk)
     check_version(locked, expected_version)
     if "site" in changes and changes["site"].pk != locked.site_id:
