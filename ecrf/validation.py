@@ -129,7 +129,9 @@ def _unique_applies(constraint: UniqueConstraint, instance: models.Model) -> boo
         return True
 
 
-def _validate_constraints(instance: models.Model, exclude: set[str]) -> None:
+def _validate_constraints(
+    instance: models.Model, exclude: set[str], *, unique_checked: bool = False
+) -> None:
     using = instance._state.db or "default"
     errors: dict = {}
     for model, constraints in instance.get_constraints():
@@ -137,8 +139,8 @@ def _validate_constraints(instance: models.Model, exclude: set[str]) -> None:
             try:
                 if isinstance(constraint, CheckConstraint):
                     _check_holds(constraint, model, instance, exclude, using)
-                elif isinstance(constraint, UniqueConstraint) and not _unique_applies(
-                    constraint, instance
+                elif isinstance(constraint, UniqueConstraint) and (
+                    unique_checked or not _unique_applies(constraint, instance)
                 ):
                     continue
                 else:
@@ -170,8 +172,11 @@ def _loaded_foreign_keys(instance: models.Model) -> set[str]:
     return loaded
 
 
-def validate_for_save(instance: models.Model) -> None:
-    """What `full_clean()` checks, with the statements it can spare spared."""
+def validate_for_save(instance: models.Model, *, unique_checked: bool = False) -> None:
+    """What `full_clean()` checks, with the statements it can spare spared.
+
+    `unique_checked`: the caller has checked uniqueness itself, in bulk and under a lock (the
+    lab import's accessions); the unique constraints are then not asked about row by row."""
     skip_lookup = _loaded_foreign_keys(instance)
     errors: dict = {}
     try:
@@ -183,12 +188,13 @@ def validate_for_save(instance: models.Model) -> None:
     except ValidationError as error:
         errors = error.update_error_dict(errors)
     failed = set(errors) - {NON_FIELD_ERRORS}
+    if not unique_checked:
+        try:
+            instance.validate_unique(exclude=failed)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
     try:
-        instance.validate_unique(exclude=failed)
-    except ValidationError as error:
-        errors = error.update_error_dict(errors)
-    try:
-        _validate_constraints(instance, failed)
+        _validate_constraints(instance, failed, unique_checked=unique_checked)
     except ValidationError as error:
         errors = error.update_error_dict(errors)
     if errors:

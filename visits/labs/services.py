@@ -63,13 +63,17 @@ class ReportedValue:
     laboratory: str = DEFAULT_LABORATORY
 
 
-def apply_measurement(result: LabResult, reported: ReportedValue) -> None:
+def apply_measurement(
+    result: LabResult, reported: ReportedValue, *, find_range=reference_range_for
+) -> None:
     """Sets the reported and standard-unit values and the range of `result` (not the CTCAE
-    suggestion, which needs the patient's series). Raises DomainError/InvalidInput."""
+    suggestion, which needs the patient's series). Raises DomainError/InvalidInput.
+
+    `find_range` looks up the range table (the bulk import passes its preloaded tables)."""
     test_code = evaluation.canonical_test_code(reported.test_code)
     lln, uln, source, range_row = reported.lln, reported.uln, RangeSource.RESULT, None
     if lln is None and uln is None:
-        range_row = reference_range_for(
+        range_row = find_range(
             patient=result.patient,
             test_code=test_code,
             laboratory=reported.laboratory,
@@ -147,7 +151,7 @@ def _baseline_for(result: LabResult, baseline: LabResult | None) -> LabResult | 
     return baseline if baseline.collected_at < result.collected_at else None
 
 
-def _suggestion_fields(result: LabResult) -> tuple:
+def suggestion_fields(result: LabResult) -> tuple:
     return (
         result.baseline_result_id,
         result.ctcae_term,
@@ -193,9 +197,9 @@ def regrade_series(*, patient: Patient, test_code: str, actor, skip_pk: int | No
         if result.pk == skip_pk:
             continue
         result.patient = patient  # already locked and loaded: no query per row
-        before = _suggestion_fields(result)
+        before = suggestion_fields(result)
         apply_suggestion(result, _baseline_for(result, baseline))
-        if _suggestion_fields(result) != before:
+        if suggestion_fields(result) != before:
             result.version += 1
             save_audited(result, actor=actor, reason=REGRADE_REASON)
             changed += 1
@@ -238,10 +242,12 @@ def prepare_lab_result(
     reported: ReportedValue,
     visit: Visit | None = None,
     source_accession: str = "",
+    find_range=reference_range_for,
 ) -> LabResult:
     """An unsaved, fully validated result with its derived values (no suggestion yet).
 
-    Shared by the create service and the admin form, so both refuse the same input."""
+    Shared by the create service, the bulk import and the admin form, so all refuse the same
+    input."""
     check_patient_open(patient)
     check_visit_of_patient(visit, patient)
     check_collected_at(collected_at, patient)
@@ -251,7 +257,7 @@ def prepare_lab_result(
         collected_at=timezone.localtime(collected_at),
         source_accession=(source_accession or "").strip(),
     )
-    apply_measurement(result, reported)
+    apply_measurement(result, reported, find_range=find_range)
     return result
 
 
