@@ -126,6 +126,9 @@ def test_open_writes_for_a_do_not_block_b(
     patient_a = place_on_arm(make_patient(trial, "PKUPH"), "DAN", day1=DAY1)
     ready = screen_eligible(make_patient(trial, "PKUPH"))
     allocation_list(trial, size=10)
+    # Both have a stored assessment, which each write then updates.
+    enter_platelets(admin, patient_a, 0)
+    enter_platelets(admin, patient_b, 0)
     site = trial.sites.get(code="PKUPH")
     holds = {
         "lab result for A": lambda: enter_platelets(admin, patient_a, 3),
@@ -147,6 +150,6 @@ def test_open_writes_for_a_do_not_block_b(
         )
         assert (name, error) == (name, None)
         assert seconds < LOCK_TIMEOUT_MS / 1000, name
-    assert patient_b.lab_results.count() == 3
+    assert patient_b.lab_results.count() == 4
     ready.refresh_from_db()
     assert ready.status == "randomized"
