@@ -15,6 +15,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from ecrf.exceptions import InvalidInput, StaleVersion
+from ecrf.validation import validate_for_save
 
 # Bookkeeping fields that change on every save; they are not clinical changes.
 UNTRACKED_FIELDS = frozenset({"updated_at", "version", "created_at"})
@@ -61,7 +62,8 @@ def save_audited(instance: models.Model, *, actor, reason: str | None) -> models
     instance._history_user = actor
     instance._change_reason = reason or None
     check_plausible_dates(instance)
-    instance.full_clean()
+    # full_clean()'s checks, without a query per check constraint or per loaded foreign key.
+    validate_for_save(instance)
     instance.save()
     return instance
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from ecrf.access import Action, can
 from ecrf.audit import require_reason, save_audited, update_audited, void_audited
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
+from ecrf.locking import take_turns
 from ecrf.record_writes import RecordWrites
 from patients.models import Consent, ExitReason, Patient
 from patients.selectors import UNKNOWN_PATIENT
@@ -69,8 +70,15 @@ def check_patient_open(patient: Patient) -> None:
 
 
 def lock_patient(patient: Patient) -> Patient:
-    """The patient row, locked until the end of the transaction: moves of one patient queue."""
-    return Patient.objects.select_for_update().select_related("study", "site").get(pk=patient.pk)
+    """The patient row, locked until the end of the transaction: moves of one patient queue.
+
+    Only the patient's own row (`of=("self",)`): the study and site are read along, not locked,
+    so writes for other patients of the study never wait for this one."""
+    return (
+        Patient.objects.select_for_update(of=("self",))
+        .select_related("study", "site")
+        .get(pk=patient.pk)
+    )
 
 
 def check_site_access(actor, study: Study, site: Site, action: Action) -> None:
@@ -106,9 +114,10 @@ def patient_create(
     if protocol is None:
         raise InvalidInput("The study has no protocol version loaded.", field="study")
 
-    # Lock the site row: concurrent screenings at one site queue here, so subject numbers are
-    # handed out one at a time (the unique constraint on site_sequence is the backstop).
-    Site.objects.select_for_update().get(pk=site.pk)
+    # Concurrent screenings at one site take turns here, so subject numbers are handed out one
+    # at a time (the unique constraint on site_sequence is the backstop). No row lock on the
+    # site: that would also hold up every other write referencing it.
+    take_turns("subject-number", site.pk)
     last = Patient.objects.filter(site=site).aggregate(last=Max("site_sequence"))["last"] or 0
     sequence = last + 1
     patient = Patient(

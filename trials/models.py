@@ -82,7 +82,11 @@ class ProtocolVersion(AuditedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.study.registry_id} v{self.number}"
+        # Naming a version never costs a query: the study's registry id when the study was
+        # loaded along (select_related), its id otherwise.
+        if ProtocolVersion.study.is_cached(self):
+            return f"{self.study.registry_id} v{self.number}"
+        return f"study #{self.study_id} v{self.number}"
 
 
 class Site(AuditedModel):

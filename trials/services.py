@@ -17,6 +17,7 @@ from django.db import transaction
 from ecrf.audit import save_audited
 from ecrf.domain.errors import DomainError
 from ecrf.domain.protocol_spec import ProtocolSpec, ResolvedVersion, resolve_protocol
+from ecrf.locking import take_turns
 from trials.models import (
     Arm,
     EligibilityCriterion,
@@ -115,7 +116,9 @@ def load_protocol(path_or_registry_id: str, *, actor=None) -> LoadReport:
     reason = f"Protocol file {path.name} loaded"
     report = LoadReport(registry_id=spec.registry_id)
 
-    study = Study.objects.select_for_update().filter(registry_id=spec.registry_id).first()
+    # Loads of one protocol take turns (without locking the study row other writes reference).
+    take_turns("protocol-load", spec.registry_id)
+    study = Study.objects.filter(registry_id=spec.registry_id).first()
     study_values = {
         **spec.study,
         "randomization_scheme": spec.randomization,

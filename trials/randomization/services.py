@@ -21,6 +21,7 @@ from ecrf.domain.randomization import (
 )
 from ecrf.domain.randomization import AllocationSlot as PlannedSlot
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
+from ecrf.locking import take_turns
 from trials.models import Study
 from trials.randomization.models import AllocationList, AllocationListView, AllocationSlot
 from trials.randomization.scheme import RandomizationScheme, scheme_for
@@ -110,7 +111,7 @@ def allocation_list_generate(
         raise InvalidInput(
             f"Must be between 1 and {MAX_SLOTS_PER_STRATUM} slots per stratum.", field="size"
         )
-    Study.objects.select_for_update().get(pk=study.pk)  # list changes of a study take turns
+    take_turns("allocation-list", study.pk)  # list changes of a study take turns
     _retire_active_list(study, replace=replace, actor=actor)
     slots = generate_allocation_list(
         list(scheme.arms),
@@ -215,7 +216,7 @@ def allocation_list_import(
     ]
     if problems:
         raise InvalidInput("; ".join(p["message"] for p in problems), errors=problems)
-    Study.objects.select_for_update().get(pk=study.pk)
+    take_turns("allocation-list", study.pk)
     _retire_active_list(study, replace=replace, actor=actor)
     return _store_list(
         actor=actor,

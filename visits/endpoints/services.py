@@ -31,7 +31,10 @@ def refresh_patient_assessment(patient: Patient, *, actor, reason: str) -> Patie
     result = assess_patient(
         patient, protocol_version, CourseData([patient.pk], as_of=None), evaluated_on=today
     )
-    stored = PatientAssessment.objects.select_for_update().filter(patient=patient).first()
+    # of=("self",): the default ordering joins patient and study, which must not be locked.
+    stored = (
+        PatientAssessment.objects.select_for_update(of=("self",)).filter(patient=patient).first()
+    )
     if stored is None:
         stored = PatientAssessment(patient=patient, protocol_version=protocol_version)
     elif (

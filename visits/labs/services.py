@@ -20,6 +20,7 @@ from ecrf.access import Action, can
 from ecrf.audit import check_version, require_reason, save_audited, void_audited
 from ecrf.domain import units
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
+from ecrf.locking import take_turns
 from ecrf.record_writes import RecordWrites
 from patients.models import Patient
 from patients.services import check_patient_access, check_patient_open
@@ -62,13 +63,17 @@ class ReportedValue:
     laboratory: str = DEFAULT_LABORATORY
 
 
-def apply_measurement(result: LabResult, reported: ReportedValue) -> None:
+def apply_measurement(
+    result: LabResult, reported: ReportedValue, *, find_range=reference_range_for
+) -> None:
     """Sets the reported and standard-unit values and the range of `result` (not the CTCAE
-    suggestion, which needs the patient's series). Raises DomainError/InvalidInput."""
+    suggestion, which needs the patient's series). Raises DomainError/InvalidInput.
+
+    `find_range` looks up the range table (the bulk import passes its preloaded tables)."""
     test_code = evaluation.canonical_test_code(reported.test_code)
     lln, uln, source, range_row = reported.lln, reported.uln, RangeSource.RESULT, None
     if lln is None and uln is None:
-        range_row = reference_range_for(
+        range_row = find_range(
             patient=result.patient,
             test_code=test_code,
             laboratory=reported.laboratory,
@@ -116,13 +121,14 @@ def standard_values_of(result: LabResult) -> evaluation.StandardValues:
 
 def apply_suggestion(result: LabResult, baseline: LabResult | None) -> None:
     """Grades `result` against `baseline` (None: the ULN rule) and the protocol's exclusions."""
-    protocol = result.patient.protocol_version
+    patient = result.patient
+    protocol = patient.protocol_version
     suggestion = evaluation.suggest_ctcae(
         standard_values_of(result),
         baseline_std=None if baseline is None else baseline.value_std,
         baseline_abnormal=None if baseline is None else _is_abnormal_high(baseline),
         excluded_terms=protocol.ctcae_excluded_terms or (),
-        protocol_label=f"protocol {protocol}",
+        protocol_label=f"protocol {patient.study.registry_id} v{protocol.number}",
     )
     result.baseline_result = baseline
     result.ctcae_term = suggestion.term
@@ -145,7 +151,7 @@ def _baseline_for(result: LabResult, baseline: LabResult | None) -> LabResult | 
     return baseline if baseline.collected_at < result.collected_at else None
 
 
-def _suggestion_fields(result: LabResult) -> tuple:
+def suggestion_fields(result: LabResult) -> tuple:
     return (
         result.baseline_result_id,
         result.ctcae_term,
@@ -163,6 +169,24 @@ def grade_in_series(patient: Patient, result: LabResult) -> None:
     apply_suggestion(result, _baseline_for(result, baseline_among(series, patient.day1)))
 
 
+def current_baseline(patient: Patient, test_code: str) -> LabResult | None:
+    """The baseline of the patient's stored series of one test, as `baseline_among` chooses it,
+    in one query however long the series is."""
+    results = LabResult.objects.filter(patient=patient, test_code=test_code, is_voided=False)
+    if patient.day1 is None:
+        return results.order_by("collected_at", "pk").first()
+    # baseline_among compares the stored time's date (UTC) with day 1.
+    day_after = dt.datetime.combine(patient.day1 + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    return results.filter(collected_at__lt=day_after).order_by("-collected_at", "-pk").first()
+
+
+def may_become_baseline(result: LabResult, baseline: LabResult | None, day1) -> bool:
+    """Whether storing `result` could change its series' baseline (and so others' grades)."""
+    if day1 is not None:
+        return result.collected_at.date() <= day1
+    return baseline is None or result.collected_at <= baseline.collected_at
+
+
 def regrade_series(*, patient: Patient, test_code: str, actor, skip_pk: int | None = None) -> int:
     """Re-derives the CTCAE suggestions of the patient's results of one test whose baseline or
     grading changed; saves each changed one as an audited update. Returns how many changed."""
@@ -173,9 +197,9 @@ def regrade_series(*, patient: Patient, test_code: str, actor, skip_pk: int | No
         if result.pk == skip_pk:
             continue
         result.patient = patient  # already locked and loaded: no query per row
-        before = _suggestion_fields(result)
+        before = suggestion_fields(result)
         apply_suggestion(result, _baseline_for(result, baseline))
-        if _suggestion_fields(result) != before:
+        if suggestion_fields(result) != before:
             result.version += 1
             save_audited(result, actor=actor, reason=REGRADE_REASON)
             changed += 1
@@ -200,8 +224,9 @@ def lab_suggestions_refresh(*, patient: Patient, actor) -> int:
 def _locked_patient(patient_pk: int) -> Patient:
     # Writes on one patient's lab series queue here: the baseline and the accession check
     # are read and acted on under this lock (no check-then-act race).
+    # Only the patient's own row is locked; protocol version, study and site are read along.
     return (
-        Patient.objects.select_for_update()
+        Patient.objects.select_for_update(of=("self",))
         .select_related("protocol_version", "study", "site")
         .get(pk=patient_pk)
     )
@@ -217,10 +242,12 @@ def prepare_lab_result(
     reported: ReportedValue,
     visit: Visit | None = None,
     source_accession: str = "",
+    find_range=reference_range_for,
 ) -> LabResult:
     """An unsaved, fully validated result with its derived values (no suggestion yet).
 
-    Shared by the create service and the admin form, so both refuse the same input."""
+    Shared by the create service, the bulk import and the admin form, so all refuse the same
+    input."""
     check_patient_open(patient)
     check_visit_of_patient(visit, patient)
     check_collected_at(collected_at, patient)
@@ -230,12 +257,12 @@ def prepare_lab_result(
         collected_at=timezone.localtime(collected_at),
         source_accession=(source_accession or "").strip(),
     )
-    apply_measurement(result, reported)
+    apply_measurement(result, reported, find_range=find_range)
     return result
 
 
 @refreshes_endpoints("lab result entered")
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # callers that go on after a failure open their own
 def lab_result_create(
     *,
     actor,
@@ -266,6 +293,12 @@ def lab_result_create(
             "of this patient.",
             field="source_accession",
         )
+    baseline = current_baseline(patient, result.test_code)
+    if not may_become_baseline(result, baseline, patient.day1):
+        # The usual case (a result after day 1): the series' baseline stays, nothing else is
+        # re-derived, and the cost does not grow with the length of the patient's history.
+        apply_suggestion(result, _baseline_for(result, baseline))
+        return save_audited(result, actor=actor, reason=reason)
     grade_in_series(patient, result)
     save_audited(result, actor=actor, reason=reason)
     # The new result may be the baseline of results entered before it.
@@ -444,8 +477,8 @@ def reference_range_create(
     }
     range_row = prepare_reference_range(values)
     check_range_site_access(actor, range_row)
-    # Lock the site: concurrent entries of one site's table cannot both pass the overlap check.
-    type(range_row.site)._default_manager.select_for_update().get(pk=range_row.site_id)
+    # Concurrent entries of one site's table take turns: they cannot both pass the overlap check.
+    take_turns("reference-ranges", range_row.site_id)
     check_no_overlap(range_row)
     return save_audited(range_row, actor=actor, reason="Reference range entered")
 
@@ -462,7 +495,7 @@ def reference_range_update(
     """Changes a range (e.g. ends it). Results already stored keep the limits they were given."""
     reason = require_reason(reason)
     check_range_site_access(actor, range_row)
-    type(range_row.site)._default_manager.select_for_update().get(pk=range_row.site_id)
+    take_turns("reference-ranges", range_row.site_id)
     locked = ReferenceRange.objects.select_for_update().get(pk=range_row.pk)
     check_version(locked, expected_version)
     if "site" in changes and changes["site"].pk != locked.site_id:

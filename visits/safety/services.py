@@ -354,7 +354,7 @@ def adverse_event_update(
         raise InvalidInput("This field cannot be changed.", field=sorted(unknown)[0])
     check_patient_access(actor, event.patient, Action.ENTER_DATA)
     locked = (
-        AdverseEvent.objects.select_for_update()
+        AdverseEvent.objects.select_for_update(of=("self",))
         .select_related("patient__study", "term")
         .get(pk=event.pk)
     )
@@ -376,7 +376,11 @@ def drug_assessment_create(
 ) -> AdverseEventDrugAssessment:
     """Adds the assessment of one more study drug to an existing event."""
     check_patient_access(actor, event.patient, Action.ENTER_DATA)
-    locked = AdverseEvent.objects.select_for_update().select_related("patient").get(pk=event.pk)
+    locked = (
+        AdverseEvent.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .get(pk=event.pk)
+    )
     if locked.is_voided:
         raise InvalidInput("The adverse event is voided.", field="adverse_event")
     row = _new_assessment(locked, assessment, field="")

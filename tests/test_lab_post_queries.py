@@ -1,0 +1,45 @@
+"""The SQL statements of one lab POST are a fixed number, however long the patient's history
+(issue 12). The count covers the whole request: token authentication and the user's grants,
+the patient's visibility, the write with its history row, and the live assessment refresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+DAY1 = dt.date(2025, 1, 8)
+# Authentication 3, patient 1, lock 1, range table 1, baseline 1, result and history 2,
+# transaction 2 (11, the lab write); the assessment refresh (visits/endpoints) 16 more.
+STATEMENTS_PER_LAB_POST = 27
+
+
+def body(patient, number: int) -> dict:
+    taken = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC) + dt.timedelta(hours=number)
+    return {
+        "patient": patient.pk,
+        "collected_at": taken.isoformat(),
+        "test_code": "PLAT",
+        "value": str(30 + number % 50),
+        "unit": "10^9/L",
+    }
+
+
+@pytest.mark.django_db
+def test_a_lab_post_costs_a_fixed_number_of_statements(
+    study, make_patient, place_on_arm, make_user, client_for, django_assert_num_queries
+):
+    patient = place_on_arm(make_patient(study, "PKUPH"), "DAN", day1=DAY1)
+    client = client_for(make_user("cora", "coordinator", "NCT05471050", ["PKUPH"]))
+    assert client.post("/api/lab-results/", body(patient, 0), format="json").status_code == 201
+    with django_assert_num_queries(STATEMENTS_PER_LAB_POST):
+        response = client.post("/api/lab-results/", body(patient, 1), format="json")
+    assert response.status_code == 201
+    for number in range(2, 32):
+        client.post("/api/lab-results/", body(patient, number), format="json")
+    assert patient.lab_results.count() == 32
+    with django_assert_num_queries(STATEMENTS_PER_LAB_POST):
+        response = client.post("/api/lab-results/", body(patient, 40), format="json")
+    assert response.status_code == 201
+    assert patient.lab_results.count() == 33

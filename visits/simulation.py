@@ -1,0 +1,262 @@
+"""A simulated cohort for demos and benchmarks, written through the product's own services.
+
+`simulate_cohort(study, patients=N, seed=S)` screens N patients (site by site in turn), records
+their screening panel, ECOG and consent, evaluates eligibility (about one in ten fails an
+exclusion criterion), randomizes or enrols the others on back-entered dates, and records their
+course: visits (a few missed), platelets, haemoglobin and white cells on per-arm trajectories
+(the experimental arm responds more often), bleeding at every visit, rescue therapy for
+non-responders who fall low, and an adverse event for some. Everything depends only on the
+seed and `start`, never on the clock: the same seed gives the same cohort.
+
+Not simulated yet: dose records, tacrolimus troughs and titration decisions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+
+from patients.eligibility import eligibility_evaluate
+from patients.models import Patient
+from patients.randomization import patient_enrol, patient_randomize
+from patients.services import consent_record, patient_create
+from trials.models import Study
+from trials.randomization.models import AllocationList
+from trials.randomization.services import allocation_list_generate
+from visits.findings.services.bleeding import bleeding_assessment_create
+from visits.findings.services.ecog import ecog_assessment_create
+from visits.findings.services.rescue import rescue_therapy_create
+from visits.labs.bulk import json_rows, lab_results_import
+from visits.models import Visit
+from visits.safety.models import CtcaeTerm
+from visits.safety.services import adverse_event_create
+from visits.services import visit_record
+
+DEFAULT_START = dt.date(2024, 1, 8)
+SIMULATOR = "cohort-simulator"
+# (test, unit, lln, uln, screening mean, spread)
+SCREENING_PANEL = [
+    ("WBC", "10^9/L", "3.5", "9.5", 5.5, 1.2),
+    ("HGB", "g/L", "115", "150", 122, 8),
+    ("ALT", "U/L", "7", "40", 24, 6),
+    ("AST", "U/L", "13", "35", 22, 5),
+    ("CREAT", "umol/L", "45", "84", 66, 8),
+    ("BILI", "umol/L", "0", "21", 10, 3),
+]
+# Chance of a platelet response by arm position (experimental first, as protocols list them).
+RESPONSE_CHANCE = (0.65, 0.4, 0.4)
+
+
+@dataclass
+class CohortSummary:
+    screened: int = 0
+    screen_failures: int = 0
+    allocated: int = 0
+    by_arm: dict[str, int] = field(default_factory=dict)
+    visits_completed: int = 0
+    visits_missed: int = 0
+    lab_results: int = 0
+    bleeding_assessments: int = 0
+    rescue_therapies: int = 0
+    adverse_events: int = 0
+
+
+def simulator():
+    user, _ = get_user_model().objects.get_or_create(
+        username=SIMULATOR, defaults={"is_superuser": True, "is_staff": False}
+    )
+    return user
+
+
+def _stamp(day: dt.date, hour: int = 8) -> str:
+    return dt.datetime.combine(day, dt.time(hour, 0), tzinfo=dt.UTC).isoformat()
+
+
+class _Simulation:
+    def __init__(self, study: Study, seed: int, start: dt.date, today: dt.date) -> None:
+        self.study = study
+        self.random = random.Random(seed)
+        self.start = start
+        self.today = today
+        self.actor = simulator()
+        self.summary = CohortSummary()
+        self.sites = list(study.sites.filter(is_active=True).order_by("code"))
+        self.arms = {arm.pk: index for index, arm in enumerate(study.arms.order_by("pk"))}
+        self.event_term = CtcaeTerm.objects.filter(
+            ctcae_version=study.ctcae_version, term="Headache"
+        ).first()
+
+    def run(self, count: int, seed: int) -> CohortSummary:
+        if (
+            self.study.is_randomized
+            and not AllocationList.objects.filter(study=self.study, active=True).exists()
+        ):
+            allocation_list_generate(
+                actor=self.actor, study=self.study, seed=seed, slots_per_stratum=count + 20
+            )
+        for number in range(count):
+            self.patient(number)
+        return self.summary
+
+    def patient(self, number: int) -> None:
+        rng = self.random
+        screened = self.start + dt.timedelta(days=2 * number)
+        patient = patient_create(
+            actor=self.actor,
+            study=self.study,
+            site=self.sites[number % len(self.sites)],
+            sex=rng.choice("FFM"),
+            birth_date=dt.date(rng.randint(1950, 2000), rng.randint(1, 12), rng.randint(1, 28)),
+            height_cm=Decimal(rng.randint(150, 185)),
+            weight_kg=Decimal(rng.randint(48, 95)),
+            screened_on=screened,
+        )
+        self.summary.screened += 1
+        baseline_platelets = rng.randint(8, 28)
+        rows = [self._row(patient, "PLAT", "10^9/L", baseline_platelets, screened, "S")]
+        for code, unit, lln, uln, mean, spread in SCREENING_PANEL:
+            value = round(rng.gauss(mean, spread), 1)
+            rows.append(self._row(patient, code, unit, value, screened, "S", lln=lln, uln=uln))
+        self._import(rows)
+        ecog_assessment_create(
+            actor=self.actor, patient=patient, assessed_on=screened, score=rng.choice((0, 1, 1))
+        )
+        consent_record(
+            actor=self.actor, patient=patient, consented_at=screened, consent_version="1.0"
+        )
+        criteria = self.study.current_protocol().eligibility_criteria.filter(rule__isnull=True)
+        answers = {c.code: c.kind == "inclusion" for c in criteria}
+        exclusions = sorted(c.code for c in criteria if c.kind == "exclusion")
+        if exclusions and rng.random() < 0.1:
+            answers[exclusions[0]] = True  # a screen failure
+        assessment = eligibility_evaluate(
+            actor=self.actor, patient=patient, answers=answers, evaluated_on=screened
+        )
+        if not assessment.eligible:
+            self.summary.screen_failures += 1
+            return
+        day1 = screened + dt.timedelta(days=2)
+        if self.study.is_randomized:
+            patient_randomize(actor=self.actor, patient=patient, randomized_at=day1)
+        else:
+            patient_enrol(actor=self.actor, patient=patient, enrolled_at=day1)
+        patient = Patient.objects.select_related("arm").get(pk=patient.pk)
+        self.summary.allocated += 1
+        self.summary.by_arm[patient.arm.code] = self.summary.by_arm.get(patient.arm.code, 0) + 1
+        self.course(patient, baseline_platelets)
+
+    def course(self, patient: Patient, baseline_platelets: int) -> None:
+        rng = self.random
+        chance = RESPONSE_CHANCE[min(self.arms[patient.arm_id], len(RESPONSE_CHANCE) - 1)]
+        responder = rng.random() < chance
+        plateau = rng.randint(60, 180) if responder else rng.randint(10, 35)
+        pace = rng.uniform(7, 28)  # days to reach two thirds of the plateau
+        rows, rescued = [], False
+        visits = Visit.objects.filter(patient=patient, definition__isnull=False).order_by(
+            "target_date"
+        )
+        for visit in visits:
+            if visit.target_date > self.today:
+                break
+            if visit.code != "D1" and rng.random() < 0.05:
+                visit_record(actor=self.actor, visit=visit, status="missed")
+                self.summary.visits_missed += 1
+                continue
+            day = visit.target_date
+            visit_record(actor=self.actor, visit=visit, status="completed", actual_date=day)
+            self.summary.visits_completed += 1
+            elapsed = (day - patient.day1).days
+            level = baseline_platelets + (plateau - baseline_platelets) * (
+                1 - math.exp(-elapsed / pace)
+            )
+            platelets = max(2, round(level * rng.uniform(0.85, 1.15)))
+            tag = visit.code
+            rows.append(self._row(patient, "PLAT", "10^9/L", platelets, day, tag, visit=tag))
+            rows.append(
+                self._row(patient, "HGB", "g/L", round(rng.gauss(124, 8)), day, tag, visit=tag)
+            )
+            rows.append(
+                self._row(
+                    patient, "WBC", "10^9/L", round(rng.gauss(6, 1.3), 1), day, tag, visit=tag
+                )
+            )
+            grade = 0 if platelets >= 30 else rng.choice((0, 1, 1, 2))
+            bleeding_assessment_create(
+                actor=self.actor, patient=patient, assessed_at=day, who_grade=grade, visit=visit
+            )
+            self.summary.bleeding_assessments += 1
+            if not responder and not rescued and elapsed >= 14 and platelets < 20:
+                rescue_therapy_create(
+                    actor=self.actor,
+                    patient=patient,
+                    started_at=day,
+                    stopped_at=day + dt.timedelta(days=4),
+                    therapy="IVIG 1 g/kg",
+                    itp_directed=True,
+                    indication="Platelets below 20 with bleeding risk",
+                )
+                rescued = True
+                self.summary.rescue_therapies += 1
+        self._import(rows)
+        self.adverse_event(patient)
+
+    def adverse_event(self, patient: Patient) -> None:
+        if self.event_term is None or self.random.random() >= 0.3:
+            return
+        onset = patient.day1 + dt.timedelta(days=self.random.randint(3, 60))
+        if onset > self.today:
+            return
+        adverse_event_create(
+            actor=self.actor,
+            patient=patient,
+            term=self.event_term,
+            verbatim="Headache",
+            onset_date=onset,
+            resolution_date=onset + dt.timedelta(days=2),
+            grade=1,
+            outcome="recovered",
+        )
+        self.summary.adverse_events += 1
+
+    def _row(self, patient, code, unit, value, day, tag, *, lln=None, uln=None, visit=None):
+        row = {
+            "patient": patient.subject_id,
+            "test_code": code,
+            "value": str(value),
+            "unit": unit,
+            "collected_at": _stamp(day),
+            "accession": f"SIM-{patient.subject_id}-{tag}-{code}",
+        }
+        if lln is not None:
+            row |= {"lln": lln, "uln": uln}
+        if visit is not None:
+            row["visit"] = visit
+        return row
+
+    def _import(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        report = lab_results_import(
+            actor=self.actor, rows=json_rows(rows), source="simulate_cohort", study=self.study
+        )
+        self.summary.lab_results += report.created
+
+
+def simulate_cohort(
+    study: Study,
+    *,
+    patients: int,
+    seed: int,
+    start: dt.date = DEFAULT_START,
+    today: dt.date | None = None,
+) -> CohortSummary:
+    """Screens `patients` patients from `start` on (one every two days); the course of each is
+    recorded up to `today` (default: `start` + 400 days, so the cohort does not depend on the
+    clock). Deterministic for a seed."""
+    today = today or start + dt.timedelta(days=400)
+    return _Simulation(study, seed, start, today).run(patients, seed)
