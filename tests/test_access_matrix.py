@@ -77,7 +77,7 @@ def world(multisite_study, make_patient, screen_eligible, allocation_list, recor
     listing = allocation_list(multisite_study, seed=3, size=4)
     from django.contrib.auth import get_user_model
 
-    from trials.randomization.services import patient_randomize
+    from patients.randomization import patient_randomize
 
     admin = get_user_model().objects.get(username="fixture-admin")
     patient_randomize(actor=admin, patient=patient, randomized_at=dt.date(2025, 1, 7))
