@@ -13,6 +13,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from ecrf.after_write import record_written
 from ecrf.exceptions import InvalidInput, StaleVersion
 
 # Bookkeeping fields that change on every save; they are not clinical changes.
@@ -27,11 +28,14 @@ def require_reason(reason: str | None) -> str:
 
 
 def save_audited(instance: models.Model, *, actor, reason: str | None) -> models.Model:
-    """Validates and saves one record, writing its history row with user and reason."""
+    """Validates and saves one record, writing its history row with user and reason, then runs
+    what readers of this model registered to follow the write (`ecrf.after_write`)."""
     instance._history_user = actor
     instance._change_reason = reason or None
     instance.full_clean()
-    instance.save()
+    with transaction.atomic():
+        instance.save()
+        record_written(instance, actor=actor, reason=reason)
     return instance
 
 

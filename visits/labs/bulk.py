@@ -25,13 +25,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from ecrf.access import Action
+from ecrf.after_write import deferred_after_writes
 from ecrf.domain import units
 from ecrf.domain.errors import DomainError
 from ecrf.exceptions import InvalidInput, ServiceError
 from patients.models import Patient
 from patients.selectors import visible_patients
 from trials.models import Study
-from visits.endpoints.services import deferred_refreshes
 from visits.labs import evaluation
 from visits.labs.models import DEFAULT_LABORATORY, LabResult, RangeSource
 from visits.labs.services import lab_result_create
@@ -371,7 +371,7 @@ def lab_results_import(
     # Oldest first: each patient's baseline is then stored before the values graded against
     # it, so no stored suggestion has to be re-derived during the import.
     # Each touched patient's endpoint assessment is recomputed once, after the last row.
-    with deferred_refreshes(actor=actor, reason=reason):
+    with deferred_after_writes(actor=actor, reason=reason):
         for outcome, parsed in sorted(valid, key=lambda pair: pair[1].collected_at):
             try:
                 with transaction.atomic():  # a failed row rolls back to here, not the whole file
