@@ -14,6 +14,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from ecrf.after_write import record_written
 from ecrf.exceptions import InvalidInput, StaleVersion
 from ecrf.validation import validate_for_save
 
@@ -58,13 +59,18 @@ def check_plausible_dates(instance: models.Model) -> None:
 
 
 def save_audited(instance: models.Model, *, actor, reason: str | None) -> models.Model:
-    """Validates and saves one record, writing its history row with user and reason."""
+    """Validates and saves one record, writing its history row with user and reason, then runs
+    what readers of this model registered to follow the write (`ecrf.after_write`)."""
     instance._history_user = actor
     instance._change_reason = reason or None
     check_plausible_dates(instance)
     # full_clean()'s checks, without a query per check constraint or per loaded foreign key.
     validate_for_save(instance)
-    instance.save()
+    # The record and what is derived from it (e.g. the endpoint assessment) commit together; inside
+    # a service's transaction this adds no savepoint.
+    with transaction.atomic(savepoint=False):
+        instance.save()
+        record_written(instance, actor=actor, reason=reason)
     return instance
 
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ecrf.access import Action, can
+from ecrf.after_write import deferred_after_writes
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
 from patients.allocation import claim_next_slot
 from patients.models import Patient, PatientStatus
@@ -26,7 +27,6 @@ from patients.services import (
 from patients.status_machine import Via
 from trials.randomization.models import AllocationList, AllocationSlot
 from trials.randomization.scheme import scheme_for
-from visits.endpoints.services import refreshes_endpoints
 from visits.labs.services import lab_suggestions_refresh
 from visits.services import visit_calendar_create
 
@@ -98,7 +98,6 @@ def _dated(requested: dt.date | None) -> tuple[dt.date, bool]:
     return (requested, True) if requested is not None else (timezone.localdate(), False)
 
 
-@refreshes_endpoints("randomized")
 @transaction.atomic
 def patient_randomize(
     *,
@@ -152,7 +151,6 @@ def patient_randomize(
     return slot
 
 
-@refreshes_endpoints("enrolled")
 @transaction.atomic
 def patient_enrol(
     *, actor, patient: Patient, enrolled_at: dt.date | None = None, reason: str | None = None
@@ -186,24 +184,27 @@ def _allocate(actor, patient, *, to_status, arm, day1, back_entered, reason, sum
         text += f"; back-entered historical data dated {day1}"
     if reason:
         text += f"; {reason.strip()}"
-    patient = patient_move_status(
-        actor=actor,
-        patient=patient,
-        to_status=to_status,
-        on=day1,
-        reason=text,
-        via=Via.ALLOCATION,
-        changes={"arm": arm, "day1": day1},
-        history_note=("Back-entered: " if back_entered else "") + summary,
-    )
-    protocol = patient.study.current_protocol()
-    visit_calendar_create(
-        actor=actor,
-        patient=patient,
-        day1=day1,
-        protocol_version=protocol,
-        reason=f"Visit calendar from protocol version {protocol.number}",
-    )
-    # Lab grade suggestions grade against the baseline, which day 1 has just defined.
-    lab_suggestions_refresh(patient=patient, actor=actor)
+    # The status move, the calendar and the regrade write many audited rows: what follows those
+    # writes (e.g. the endpoint assessment) runs once for the patient, at the end.
+    with deferred_after_writes(actor=actor, reason=text):
+        patient = patient_move_status(
+            actor=actor,
+            patient=patient,
+            to_status=to_status,
+            on=day1,
+            reason=text,
+            via=Via.ALLOCATION,
+            changes={"arm": arm, "day1": day1},
+            history_note=("Back-entered: " if back_entered else "") + summary,
+        )
+        protocol = patient.study.current_protocol()
+        visit_calendar_create(
+            actor=actor,
+            patient=patient,
+            day1=day1,
+            protocol_version=protocol,
+            reason=f"Visit calendar from protocol version {protocol.number}",
+        )
+        # Lab grade suggestions grade against the baseline, which day 1 has just defined.
+        lab_suggestions_refresh(patient=patient, actor=actor)
     return patient

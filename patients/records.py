@@ -1,8 +1,7 @@
 """The steps shared by the services that write a patient's clinical records.
 
 Each record type keeps one named service function per write (`<record>_create`, `_update`,
-`_void`), so what a write sets off (`@refreshes_endpoints`, ...) is declared where the write is
-defined; those functions call these steps (`PatientRecordRules` holds a record type's model
+`_void`); those functions call these steps (`PatientRecordRules` holds a record type's model
 and validation):
 
 - create: may the actor enter data for the patient, validate, save with the audit reason;

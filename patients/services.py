@@ -18,7 +18,6 @@ from patients.models import Consent, ExitReason, Patient
 from patients.selectors import UNKNOWN_PATIENT
 from patients.status_machine import CODED_REASON_TARGETS, Via, move_allowed, next_statuses
 from trials.models import Site, Study
-from visits.endpoints.services import refreshes_endpoints
 
 # Plausibility limits for adults' body size; values outside are typing errors, not patients.
 HEIGHT_RANGE_CM = (Decimal("100"), Decimal("250"))
@@ -205,7 +204,6 @@ def check_move_date(patient: Patient, on: dt.date, field: str = "on") -> None:
         )
 
 
-@refreshes_endpoints("status changed")
 def patient_change_status(
     *,
     actor,

@@ -103,7 +103,7 @@ def test_a_new_count_recomputes_only_that_patients_assessment(builder):
     assert stored.endpoints["peak_platelet_count"]["value"] == 150
     assert stored.history.count() == before + 1
     assert (
-        stored.history.first().history_change_reason == "Endpoints recomputed: lab result entered"
+        stored.history.first().history_change_reason == "Endpoints recomputed: Lab result entered"
     )
     assert PatientAssessment.objects.get(patient_id=second_id).history.count() == untouched
 

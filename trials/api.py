@@ -85,7 +85,17 @@ class EndpointDefinitionSerializer(serializers.ModelSerializer):
         ]
 
 
+class AssumptionSerializer(serializers.Serializer):
+    """A parameter the registry text does not state, what it governs and where it comes from."""
+
+    code = serializers.CharField()
+    parameter = serializers.CharField()
+    value = serializers.CharField()
+    source = serializers.CharField()
+
+
 class ProtocolVersionSerializer(serializers.ModelSerializer):
+    assumptions = serializers.SerializerMethodField()
     visit_definitions = VisitDefinitionSerializer(many=True, read_only=True)
     eligibility_criteria = EligibilityCriterionSerializer(many=True, read_only=True)
     regimens = RegimenSerializer(many=True, read_only=True)
@@ -105,7 +115,12 @@ class ProtocolVersionSerializer(serializers.ModelSerializer):
             "eligibility_criteria",
             "regimens",
             "endpoint_definitions",
+            "assumptions",
         ]
+
+    @extend_schema_field(AssumptionSerializer(many=True))
+    def get_assumptions(self, version) -> list[dict]:
+        return AssumptionSerializer(version.assumptions, many=True).data
 
 
 class ProtocolVersionSummarySerializer(serializers.ModelSerializer):

@@ -88,6 +88,12 @@ class ProtocolVersion(AuditedModel):
             return f"{self.study.registry_id} v{self.number}"
         return f"study #{self.study_id} v{self.number}"
 
+    @property
+    def assumptions(self) -> list[dict]:
+        """Parameters this version sets that the registry text does not state, each with what it
+        governs and its source (`ecrf.domain.assumptions`), in file order."""
+        return list(self.content.get("assumptions", []))
+
 
 class Site(AuditedModel):
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="sites")

@@ -10,6 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from ecrf.access import Action
+from ecrf.after_write import deferred_after_writes
 from ecrf.audit import save_audited, update_audited, void_audited
 from ecrf.exceptions import Conflict, InvalidInput
 from patients.models import Patient
@@ -44,18 +45,19 @@ def visit_calendar_create(
     if Visit.objects.filter(patient=patient, definition__isnull=False).exists():
         raise Conflict("The patient already has a visit calendar.", field=None)
     visits = []
-    for definition in protocol_version.visit_definitions.order_by("day_offset", "order"):
-        target = day1 + dt.timedelta(days=definition.day_offset)
-        visit = Visit(
-            patient=patient,
-            definition=definition,
-            code=definition.code,
-            name=definition.name,
-            target_date=target,
-            window_start=target - dt.timedelta(days=definition.window_before),
-            window_end=target + dt.timedelta(days=definition.window_after),
-        )
-        visits.append(save_audited(visit, actor=actor, reason=reason))
+    with deferred_after_writes(actor=actor, reason=reason):
+        for definition in protocol_version.visit_definitions.order_by("day_offset", "order"):
+            target = day1 + dt.timedelta(days=definition.day_offset)
+            visit = Visit(
+                patient=patient,
+                definition=definition,
+                code=definition.code,
+                name=definition.name,
+                target_date=target,
+                window_start=target - dt.timedelta(days=definition.window_before),
+                window_end=target + dt.timedelta(days=definition.window_after),
+            )
+            visits.append(save_audited(visit, actor=actor, reason=reason))
     return visits
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ecrf.domain.assumptions import validated_assumptions
 from ecrf.domain.errors import DomainError
 
 REGISTRY_ID = re.compile(r"^NCT\d{8}$")
@@ -56,7 +57,7 @@ WEIGHT_BASES = {"baseline", "latest"}
 CRITERION_KINDS = {"inclusion", "exclusion"}
 
 # Sections of a version whose items are identified by `code` (amendments upsert/remove them).
-ITEM_SECTIONS = ("visits", "eligibility", "regimens", "endpoints")
+ITEM_SECTIONS = ("visits", "eligibility", "regimens", "endpoints", "assumptions")
 # Sections replaced as a whole by an amendment.
 BLOCK_SECTIONS = ("response_criteria", "ctcae")
 
@@ -385,7 +386,7 @@ def _first_content(raw: dict, prefix: str) -> dict[str, Any]:
     ):
         visits.extend(_expand_series(series, _path(_path(prefix, "visit_series"), s_index)))
     content["visits"] = visits
-    for section in ("eligibility", "regimens", "endpoints"):
+    for section in ("eligibility", "regimens", "endpoints", "assumptions"):
         content[section] = copy.deepcopy(
             _list_of_mappings(raw.get(section, []), _path(prefix, section))
         )
@@ -514,6 +515,10 @@ def _validated_content(
         raise DomainError(
             _path(prefix, "ctcae.exclude_terms_from_suggestions"), "must be a list of CTCAE terms"
         )
+    # Checked against the content as written, so a `parameter` reads like the file's keys.
+    assumptions = validated_assumptions(
+        content.get("assumptions", []), content, _path(prefix, "assumptions")
+    )
     return {
         "visits": visits,
         "eligibility": criteria,
@@ -521,6 +526,7 @@ def _validated_content(
         "endpoints": [{k: v for k, v in e.items() if k != "raw"} for e in endpoints],
         "response_criteria": criteria_block,
         "ctcae": {"exclude_terms_from_suggestions": excluded},
+        "assumptions": assumptions,
     }
 
 

@@ -118,6 +118,9 @@ def report_csv(report: dict) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["section", "arm", "endpoint", "statistic", "value"])
+    for assumption in report.get("assumptions", []):
+        for key in ("parameter", "value", "source"):
+            writer.writerow(["assumption", "", assumption["code"], key, assumption[key]])
     for arm in report["arms"]:
         writer.writerow(["arm", arm["code"], "", "n", arm["n"]])
         for code, summary in arm["endpoints"].items():

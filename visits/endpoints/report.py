@@ -79,6 +79,8 @@ def study_report(
             }
             for d in definitions
         ],
+        # What the results depend on beyond the registry text, so a reader can challenge it.
+        "assumptions": protocol_version.assumptions,
         "arms": arm_rows,
         "comparisons": comparisons(definitions, arm_rows),
         "adverse_events": adverse_events_by_arm(patients, arms, as_of),

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import functools
-
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,8 +16,8 @@ from visits.endpoints.sources import CourseData
 def refresh_patient_assessment(patient: Patient, *, actor, reason: str) -> PatientAssessment | None:
     """Recomputes one patient's assessment (only that patient) and stores it if it changed.
 
-    Called explicitly by every service that writes data an endpoint reads (lab results,
-    bleeding, rescue therapy, dose records, scores, randomization, withdrawal).
+    Runs after every audited write to a model the assessment reads (`sources.ASSESSED_MODELS`,
+    registered in `visits.endpoints.apps`), whichever service, view or command made it.
     """
     patient = Patient.objects.select_related("study").get(pk=patient.pk)
     protocol_version = patient.study.current_protocol()
@@ -54,55 +50,19 @@ def refresh_patient_assessment(patient: Patient, *, actor, reason: str) -> Patie
 
 # --- Keeping assessments live ------------------------------------------------------------------
 #
-# Every service that writes data an endpoint reads is declared with @refreshes_endpoints, so the
-# patient's assessment is recomputed in the same transaction as the write (no signals: the
-# dependency is visible where the write is defined). A bulk operation defers the refreshes and
-# recomputes each touched patient once at its end.
-
-_deferred: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
-    "deferred_endpoint_refreshes", default=None
-)
+# The recorders do not know this app. `visits.endpoints.apps.EndpointsConfig.ready()` registers
+# `refresh_assessments` with `ecrf.after_write` for every model in `sources.ASSESSED_MODELS`, and
+# `ecrf.audit.save_audited` runs it after each write to one of them, in the same transaction.
 
 
-def _patient_of(result) -> Patient | None:
-    if isinstance(result, Patient):
-        return result
-    patient = getattr(result, "patient", None)
-    return patient if isinstance(patient, Patient) else None
+def patient_id_of(record) -> int | None:
+    """The patient a written record belongs to (the patient itself for a patient row)."""
+    if isinstance(record, Patient):
+        return record.pk
+    return getattr(record, "patient_id", None)
 
 
-def refreshes_endpoints(reason: str):
-    """Decorates a write service: after it succeeds, the written record's patient is reassessed."""
-
-    def decorate(service):
-        @functools.wraps(service)
-        def write_and_refresh(*args, **kwargs):
-            with transaction.atomic():
-                result = service(*args, **kwargs)
-                patient = _patient_of(result)
-                if patient is not None:
-                    touched = _deferred.get()
-                    if touched is not None:
-                        touched.add(patient.pk)
-                    else:
-                        refresh_patient_assessment(
-                            patient, actor=kwargs.get("actor"), reason=reason
-                        )
-                return result
-
-        return write_and_refresh
-
-    return decorate
-
-
-@contextlib.contextmanager
-def deferred_refreshes(*, actor, reason: str):
-    """Within the block, refreshes are collected; each touched patient is reassessed once after."""
-    touched: set[int] = set()
-    token = _deferred.set(touched)
-    try:
-        yield touched
-    finally:
-        _deferred.reset(token)
-    for patient in Patient.objects.filter(pk__in=touched):
+def refresh_assessments(patient_ids: set[int], *, actor, reason: str) -> None:
+    """Reassesses each patient once (called after writes, or once at the end of a batch)."""
+    for patient in Patient.objects.filter(pk__in=patient_ids).order_by("pk"):
         refresh_patient_assessment(patient, actor=actor, reason=reason)

@@ -40,19 +40,40 @@ def _by_patient(queryset: Iterable) -> dict[int, list]:
     return grouped
 
 
+# What an assessment reads, one entry per source table: (attribute of CourseData, model, extra
+# filters). The refresh registration (`visits.endpoints.apps`) and its test take the models from
+# here, so a new source cannot be read without its writes refreshing the stored assessment.
+COURSE_SOURCES: tuple[tuple[str, type[Model], dict], ...] = (
+    ("labs", LabResult, {"test_code__in": SERIES_TESTS}),
+    ("bleeding", BleedingAssessment, {}),
+    ("rescue", RescueTherapy, {}),
+    ("essdai", EssdaiAssessment, {}),
+    ("esspri", EsspriAssessment, {}),
+    ("visits", Visit, {}),
+)
+
+# The patient row itself (day 1, arm, status, withdrawal) is read too.
+ASSESSED_MODELS: tuple[type[Model], ...] = (Patient, *(model for _, model, _ in COURSE_SOURCES))
+
+
 class CourseData:
-    """Everything needed to assess a set of patients: six queries, whatever their number."""
+    """Everything needed to assess a set of patients: one query per source, whatever their
+    number."""
+
+    labs: dict[int, list]
+    bleeding: dict[int, list]
+    rescue: dict[int, list]
+    essdai: dict[int, list]
+    esspri: dict[int, list]
+    visits: dict[int, list]
 
     def __init__(self, patient_ids: list[int], *, as_of: dt.datetime | None) -> None:
         live = {"patient_id__in": patient_ids, "is_voided": False}
-        self.labs = _by_patient(
-            rows(LabResult, as_of, test_code__in=SERIES_TESTS, **live).order_by("collected_at")
-        )
-        self.bleeding = _by_patient(rows(BleedingAssessment, as_of, **live))
-        self.rescue = _by_patient(rows(RescueTherapy, as_of, **live))
-        self.essdai = _by_patient(rows(EssdaiAssessment, as_of, **live))
-        self.esspri = _by_patient(rows(EsspriAssessment, as_of, **live))
-        self.visits = _by_patient(rows(Visit, as_of, **live))
+        for attribute, model, filters in COURSE_SOURCES:
+            queryset = rows(model, as_of, **filters, **live)
+            if model is LabResult:
+                queryset = queryset.order_by("collected_at")
+            setattr(self, attribute, _by_patient(queryset))
 
 
 def patients_as_of(queryset: QuerySet[Patient], as_of: dt.datetime | None) -> list[Patient]:

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from ecrf.access import Action, can
+from ecrf.after_write import deferred_after_writes, records_written
 from ecrf.audit import save_audited
 from ecrf.domain import units
 from ecrf.domain.dates import age_in_years
@@ -34,7 +35,6 @@ from ecrf.validation import validate_for_save
 from patients.models import Patient
 from patients.selectors import visible_patients
 from trials.models import Study
-from visits.endpoints.services import refresh_patient_assessment
 from visits.labs import evaluation
 from visits.labs.models import DEFAULT_LABORATORY, LabResult, RangeSource, ReferenceRange
 from visits.labs.selectors import baseline_among
@@ -471,14 +471,6 @@ def _store(new: list[LabResult], later_link: list[LabResult], *, actor, reason: 
     )
 
 
-def refresh_assessments(patients: list[Patient], *, actor, reason: str) -> None:
-    """Each touched patient's endpoint assessment, recomputed once after the import's writes.
-
-    The one place the import asks for a refresh (adapt here if the refresh hook changes)."""
-    for patient in sorted(patients, key=lambda p: p.pk):
-        refresh_patient_assessment(patient, actor=actor, reason=reason)
-
-
 def _record_failure(outcome: RowOutcome, error: Exception) -> None:
     if isinstance(error, ServiceError):
         for item in error.errors:
@@ -571,11 +563,13 @@ def lab_results_import(
     if results:
         later_link, regraded = _grade(results, _stored_series(results))
         _store(results, later_link, actor=actor, reason=reason)
-        for result in regraded:  # a new baseline: stored results graded again, audited
-            result.version += 1
-            save_audited(result, actor=actor, reason=REGRADE_REASON)
+        # The bulk-written rows, and any stored result graded again against a new baseline,
+        # set off what depends on them (the endpoint assessment) once per touched patient.
+        with deferred_after_writes(actor=actor, reason=reason):
+            records_written(results, actor=actor, reason=reason)
+            for result in regraded:  # a new baseline: stored results graded again, audited
+                result.version += 1
+                save_audited(result, actor=actor, reason=REGRADE_REASON)
         for outcome, result in new:
             outcome.result_id = result.pk
-        touched = {result.patient_id: result.patient for result in results}
-        refresh_assessments(list(touched.values()), actor=actor, reason=reason)
     return report

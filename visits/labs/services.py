@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ecrf.access import Action, can
+from ecrf.after_write import deferred_after_writes
 from ecrf.audit import check_version, require_reason, save_audited, void_audited
 from ecrf.domain import units
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
@@ -25,7 +26,6 @@ from ecrf.record_writes import RecordWrites
 from patients.models import Patient
 from patients.services import check_patient_access, check_patient_open
 from trials.models import Site
-from visits.endpoints.services import refreshes_endpoints
 from visits.labs import evaluation
 from visits.labs.models import DEFAULT_LABORATORY, LabResult, RangeSource, ReferenceRange
 from visits.labs.selectors import baseline_among, reference_range_for, results_of_test
@@ -193,16 +193,17 @@ def regrade_series(*, patient: Patient, test_code: str, actor, skip_pk: int | No
     series = results_of_test(patient, test_code)
     baseline = baseline_among(series, patient.day1)
     changed = 0
-    for result in series:
-        if result.pk == skip_pk:
-            continue
-        result.patient = patient  # already locked and loaded: no query per row
-        before = suggestion_fields(result)
-        apply_suggestion(result, _baseline_for(result, baseline))
-        if suggestion_fields(result) != before:
-            result.version += 1
-            save_audited(result, actor=actor, reason=REGRADE_REASON)
-            changed += 1
+    with deferred_after_writes(actor=actor, reason=REGRADE_REASON):
+        for result in series:
+            if result.pk == skip_pk:
+                continue
+            result.patient = patient  # already locked and loaded: no query per row
+            before = suggestion_fields(result)
+            apply_suggestion(result, _baseline_for(result, baseline))
+            if suggestion_fields(result) != before:
+                result.version += 1
+                save_audited(result, actor=actor, reason=REGRADE_REASON)
+                changed += 1
     return changed
 
 
@@ -261,8 +262,7 @@ def prepare_lab_result(
     return result
 
 
-@refreshes_endpoints("lab result entered")
-@transaction.atomic(savepoint=False)  # callers that go on after a failure open their own
+@transaction.atomic
 def lab_result_create(
     *,
     actor,
@@ -319,7 +319,6 @@ CORRECTABLE_FIELDS = frozenset(
 )
 
 
-@refreshes_endpoints("lab result corrected")
 @transaction.atomic
 def lab_result_correct(
     *,
@@ -369,7 +368,6 @@ def lab_result_correct(
     return locked
 
 
-@refreshes_endpoints("lab result voided")
 @transaction.atomic
 def lab_result_void(
     *, actor, result: LabResult, reason: str | None, expected_version: int | None

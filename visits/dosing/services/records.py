@@ -22,7 +22,6 @@ from patients.services import check_not_before, check_not_future, check_patient_
 from visits.dosing.arm import check_randomized, regimen_for_drug
 from visits.dosing.frequencies import ONCE, daily_dose
 from visits.dosing.models import DoseFrequency, DoseRecord
-from visits.endpoints.services import refreshes_endpoints
 
 DOSE_RECORD_FIELDS = ("start_date", "end_date", "dose_mg", "frequency", "given", "note")
 
@@ -84,7 +83,6 @@ def _validated(patient: Patient, drug: str, values: dict, own_pk: int | None = N
     return {**values, "daily_mg": daily}
 
 
-@refreshes_endpoints("dose record entered")
 @transaction.atomic
 def dose_record_create(
     *,
@@ -119,7 +117,6 @@ def dose_record_create(
     return save_audited(record, actor=actor, reason=reason)
 
 
-@refreshes_endpoints("dose record corrected")
 @transaction.atomic
 def dose_record_update(
     *,
@@ -140,7 +137,6 @@ def dose_record_update(
     )
 
 
-@refreshes_endpoints("dose record voided")
 @transaction.atomic
 def dose_record_void(
     *, actor, record: DoseRecord, reason: str | None, expected_version: int | None

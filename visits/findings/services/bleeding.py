@@ -15,7 +15,6 @@ from ecrf.record_writes import RecordWrites
 from patients.models import Patient
 from patients.records import PatientRecordRules, patient_record_void
 from patients.services import check_not_future
-from visits.endpoints.services import refreshes_endpoints
 from visits.findings.models import BleedingAssessment
 from visits.findings.scales import SMOG_MAXIMA, WHO_BLEEDING_MAX, smog_code
 from visits.models import Visit
@@ -46,7 +45,6 @@ def _validated(patient: Patient, values: dict) -> dict:
 BLEEDING_RULES = PatientRecordRules(BleedingAssessment, BLEEDING_ASSESSMENT_FIELDS, _validated)
 
 
-@refreshes_endpoints("bleeding assessed")
 @transaction.atomic
 def bleeding_assessment_create(
     *,
@@ -74,7 +72,6 @@ def bleeding_assessment_create(
     )
 
 
-@refreshes_endpoints("bleeding assessment corrected")
 @transaction.atomic
 def bleeding_assessment_update(
     *,
@@ -89,7 +86,6 @@ def bleeding_assessment_update(
     )
 
 
-@refreshes_endpoints("bleeding assessment voided")
 @transaction.atomic
 def bleeding_assessment_void(
     *, actor, assessment: BleedingAssessment, reason: str | None, expected_version: int | None

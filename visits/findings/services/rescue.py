@@ -15,7 +15,6 @@ from ecrf.record_writes import RecordWrites
 from patients.models import Patient
 from patients.records import PatientRecordRules, patient_record_void
 from patients.services import check_not_future
-from visits.endpoints.services import refreshes_endpoints
 from visits.findings.models import RescueTherapy, TherapyKind
 
 RESCUE_THERAPY_FIELDS = (
@@ -47,7 +46,6 @@ def _validated(_patient: Patient, values: dict) -> dict:
 RESCUE_RULES = PatientRecordRules(RescueTherapy, RESCUE_THERAPY_FIELDS, _validated)
 
 
-@refreshes_endpoints("rescue therapy entered")
 @transaction.atomic
 def rescue_therapy_create(
     *,
@@ -76,7 +74,6 @@ def rescue_therapy_create(
     )
 
 
-@refreshes_endpoints("rescue therapy corrected")
 @transaction.atomic
 def rescue_therapy_update(
     *,
@@ -91,7 +88,6 @@ def rescue_therapy_update(
     )
 
 
-@refreshes_endpoints("rescue therapy voided")
 @transaction.atomic
 def rescue_therapy_void(
     *, actor, therapy: RescueTherapy, reason: str | None, expected_version: int | None

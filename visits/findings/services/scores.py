@@ -14,7 +14,6 @@ from ecrf.record_writes import RecordWrites
 from patients.models import Patient
 from patients.records import PatientRecordRules, patient_record_void
 from patients.services import check_not_future
-from visits.endpoints.services import refreshes_endpoints
 from visits.findings.models import EssdaiAssessment, EsspriAssessment
 from visits.models import Visit
 from visits.services import check_visit_of_patient
@@ -52,7 +51,6 @@ ESSDAI_RULES = PatientRecordRules(EssdaiAssessment, ESSDAI_ASSESSMENT_FIELDS, _e
 ESSPRI_RULES = PatientRecordRules(EsspriAssessment, ESSPRI_ASSESSMENT_FIELDS, _esspri_validated)
 
 
-@refreshes_endpoints("ESSDAI entered")
 @transaction.atomic
 def essdai_assessment_create(
     *,
@@ -72,7 +70,6 @@ def essdai_assessment_create(
     return ESSDAI_RULES.create(actor=actor, patient=patient, values=values, reason="ESSDAI entered")
 
 
-@refreshes_endpoints("ESSDAI corrected")
 @transaction.atomic
 def essdai_assessment_update(
     *,
@@ -87,7 +84,6 @@ def essdai_assessment_update(
     )
 
 
-@refreshes_endpoints("ESSDAI voided")
 @transaction.atomic
 def essdai_assessment_void(
     *, actor, assessment: EssdaiAssessment, reason: str | None, expected_version: int | None
@@ -97,7 +93,6 @@ def essdai_assessment_void(
     )
 
 
-@refreshes_endpoints("ESSPRI entered")
 @transaction.atomic
 def esspri_assessment_create(
     *,
@@ -119,7 +114,6 @@ def esspri_assessment_create(
     return ESSPRI_RULES.create(actor=actor, patient=patient, values=values, reason="ESSPRI entered")
 
 
-@refreshes_endpoints("ESSPRI corrected")
 @transaction.atomic
 def esspri_assessment_update(
     *,
@@ -134,7 +128,6 @@ def esspri_assessment_update(
     )
 
 
-@refreshes_endpoints("ESSPRI voided")
 @transaction.atomic
 def esspri_assessment_void(
     *, actor, assessment: EsspriAssessment, reason: str | None, expected_version: int | None
