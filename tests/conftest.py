@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,38 @@ from patients.services import patient_create
 from trials.access_grants import grant_access
 from trials.models import Study
 from trials.services import load_protocol, shipped_protocol_paths
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need PostgreSQL (row locks, triggers, pg_dump, concurrent writers).
+
+    CI runs on PostgreSQL, where they all run; pointed at another database in CI, the run stops
+    at once instead of passing without them. On a laptop's SQLite they are deselected, and the
+    run says so at the end (set DATABASE_URL=postgres://... to run them).
+    """
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    postgres_only = [item for item in items if item.get_closest_marker("postgres")]
+    if not postgres_only:
+        return
+    if os.environ.get("CI"):
+        raise pytest.UsageError(
+            f"{len(postgres_only)} tests need PostgreSQL; CI must run with DATABASE_URL=postgres://..."
+        )
+    config.hook.pytest_deselected(items=postgres_only)
+    items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+    config._postgres_notice = (
+        f"{len(postgres_only)} PostgreSQL-only tests deselected on {connection.vendor}; "
+        "run with DATABASE_URL=postgres://... (as CI does) to include them"
+    )
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    notice = getattr(config, "_postgres_notice", None)
+    if notice:
+        terminalreporter.write_line(notice, yellow=True, bold=True)
 
 
 def load_shipped_protocols() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import subprocess
 from decimal import Decimal
 
@@ -21,8 +20,6 @@ from trials.services import load_protocol
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_dump is PostgreSQL's"),
-    pytest.mark.skipif(shutil.which("pg_restore") is None, reason="needs postgresql-client"),
     pytest.mark.django_db(transaction=True),
 ]
 

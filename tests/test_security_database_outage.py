@@ -16,7 +16,6 @@ from visits.labs.models import LabResult
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="kills a PostgreSQL backend"),
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -14,7 +14,6 @@ from trials.models import Study
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.postgres,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="triggers are PostgreSQL-only"),
 ]
 
 

@@ -35,8 +35,6 @@ def admin():
 
 @pytest.fixture
 def trial(db):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and lock_timeout are PostgreSQL's")
     # A transactional test starts from an empty (flushed) database: load what it needs.
     load_protocol("NCT05471050")
     return Study.objects.get(registry_id="NCT05471050")
