@@ -48,6 +48,12 @@ class ContractFilterBackend(DjangoFilterBackend):
             accepted |= set(filterset_class.base_filters)
         if _has_updated_at(queryset):
             accepted.add(UPDATED_SINCE)
+        # The view's other filter backends bring their own parameters (SearchFilter's `search`).
+        for backend in getattr(view, "filter_backends", ()):
+            for attribute in ("search_param", "ordering_param"):
+                name = getattr(backend, attribute, None)
+                if isinstance(name, str):
+                    accepted.add(name)
         unknown = sorted(set(request.query_params) - accepted)
         if unknown:
             names = ", ".join(sorted(accepted))

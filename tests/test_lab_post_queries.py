@@ -10,9 +10,12 @@ import datetime as dt
 import pytest
 
 DAY1 = dt.date(2025, 1, 8)
-# Authentication 3, patient 1, lock 1, range table 1, baseline 1, result and history 2,
-# transaction 2 (11, the lab write); the assessment refresh (visits/endpoints) 16 more.
-STATEMENTS_PER_LAB_POST = 27
+# Authentication 3 (token, grants, sites), patient 1, savepoint 1, lock 1, range table 1,
+# baseline 1, result and history 2 (10, the lab write); the assessment refresh set off through
+# ecrf.after_write 18 more (the patient 3 times, savepoint, protocol version, the course's six
+# sources, endpoint definitions, the stored assessment twice, its update and history row, two
+# releases). The patient read three times in the refresh is the next thing to cut (issue 12).
+STATEMENTS_PER_LAB_POST = 28
 
 
 def body(patient, number: int) -> dict:
