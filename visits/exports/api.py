@@ -12,7 +12,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import APIView
@@ -111,7 +111,21 @@ class AuditLogView(APIView):
 
     content_negotiation_class = FormatIsData
 
-    @extend_schema(parameters=AUDIT_PARAMETERS, responses=AuditEntrySerializer(many=True))
+    @extend_schema(
+        parameters=AUDIT_PARAMETERS,
+        responses={
+            (200, "application/json"): inline_serializer(
+                "PaginatedAuditEntryList",
+                fields={
+                    "count": serializers.IntegerField(),
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": AuditEntrySerializer(many=True),
+                },
+            ),
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
+    )
     def get(self, request):
         params = request.query_params
         query = AuditFilter(
@@ -142,7 +156,11 @@ class StudyExportView(APIView):
             OpenApiParameter("format", OpenApiTypes.STR, enum=list(EXPORT_FORMATS)),
             OpenApiParameter("as_of", OpenApiTypes.STR, description="ISO date or datetime"),
         ],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        # CSV and SDTM come as a zip of files, ODM as one XML document.
+        responses={
+            (200, "application/zip"): OpenApiTypes.BINARY,
+            (200, "application/xml"): OpenApiTypes.BINARY,
+        },
     )
     def get(self, request, pk: int):
         study = get_object_or_404(studies_for(request.user), pk=pk)
