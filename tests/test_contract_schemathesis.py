@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -73,4 +74,10 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_schema(
     )
     summary = result.stdout[-20000:] + result.stderr[-2000:]
     assert result.returncode == 0, summary
-    assert "No issues found" in result.stdout, summary
+    # Every generated case passed every check (schemathesis may still print warnings, e.g.
+    # operations it could reach only with ids that do not exist: those are not failures).
+    assert "❌" not in result.stdout, summary
+    counts = re.search(r"(\d+) generated, (\d+) passed", result.stdout)
+    assert counts is not None, summary
+    assert int(counts[1]) > 0, summary
+    assert counts[1] == counts[2], summary

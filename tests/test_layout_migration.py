@@ -50,7 +50,7 @@ def _url(database: str) -> str:
 RUN_ALONE = (
     "import runpy, sys; "
     "sys.meta_path[:] = [f for f in sys.meta_path "
-    "if not type(f).__module__.startswith('__editable__')]; "
+    "if not getattr(f, '__module__', '').startswith('__editable__')]; "
     "sys.argv = ['manage.py', *sys.argv[1:]]; "
     "runpy.run_path('manage.py', run_name='__main__')"
 )
