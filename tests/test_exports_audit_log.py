@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from ecrf.audit import update_audited, void_audited
@@ -128,9 +128,8 @@ def test_monitor_sees_every_change_of_their_sites_only_newest_first(
         "access-grants",
     }
     assert {e["study"] for e in body["results"]} == {study.pk}
-    correction = next(
-        e for e in body["results"] if e["record"] == lab.pk and e["type"] == "changed"
-    )
+    labs = [e for e in body["results"] if e["resource"] == "lab-results"]
+    correction = next(e for e in labs if e["record"] == lab.pk and e["type"] == "changed")
     assert correction["user"] == "fixture-admin"
     assert correction["reason"] == "Transcription error"
     assert correction["changed_at"].endswith("+00:00")
@@ -138,7 +137,7 @@ def test_monitor_sees_every_change_of_their_sites_only_newest_first(
         {"field": "value", "old": "64", "new": "46"},
         {"field": "value_std", "old": "64", "new": "46"},
     ]
-    created = next(e for e in body["results"] if e["record"] == lab.pk and e["type"] == "created")
+    created = next(e for e in labs if e["record"] == lab.pk and e["type"] == "created")
     assert {"field": "patient", "old": None, "new": mine.pk} in created["changes"]
 
 
@@ -344,3 +343,15 @@ def test_exports_are_entries_of_the_log(two_sites, make_user, client_for):
         "new": {"resource": "arms", "study": str(study.pk)},
     } in both[0]["changes"]
     assert reader.get("/api/audit/", {"resource": "exports", "patient": 1}).json()["count"] == 0
+
+
+@pytest.mark.postgres
+def test_the_export_log_cannot_be_rewritten_or_erased(study):
+    log = ExportLog.objects.create(study=study, format="csv", scope="all sites", channel="api")
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        ExportLog.objects.filter(pk=log.pk).update(format="sdtm")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        ExportLog.objects.filter(pk=log.pk).delete()
+
+    assert ExportLog.objects.filter(pk=log.pk).values_list("format", flat=True).get() == "csv"
