@@ -14,7 +14,6 @@ from patients.admin_forms import (
     ConsentAdminForm,
     EligibilityAdminForm,
     StatusAdminForm,
-    UnscheduledVisitAdminForm,
 )
 from patients.admin_workflow import workflow_view
 from patients.eligibility import eligibility_evaluate
@@ -48,8 +47,9 @@ class EligibilityAssessmentInline(ReadOnlyInline):
         return ", ".join(assessment.failed_codes or assessment.open_codes) or "—"
 
 
-# The casebook page reads every record of the patient, so it is served from the top of the
-# stack (`visits.admin.PatientCasebookAdmin`, which extends this admin); the link is by name.
+# The casebook page reads every record of the patient and the unscheduled visit is a visit, so
+# both are served from `visits.admin.PatientCasebookAdmin` (which extends this admin, above it in
+# the layers); the links are by URL name.
 WORKFLOW_PAGES = {
     "casebook": "Casebook",
     "consent": "Record consent",
@@ -101,7 +101,6 @@ class PatientAdmin(admin_base.ServiceBackedAdmin):
             "eligibility": self.eligibility_view,
             "allocate": self.allocation_view,
             "status": self.status_view,
-            "unscheduled-visit": self.unscheduled_visit_view,
         }
         return [
             path(
@@ -241,25 +240,6 @@ class PatientAdmin(admin_base.ServiceBackedAdmin):
             form_factory=lambda p, data: StatusAdminForm(p, data),
             perform=perform,
             submit_label="Change status",
-        )
-
-    def unscheduled_visit_view(self, request, object_id):
-        from visits.services import unscheduled_visit_create
-
-        def perform(patient, form):
-            visit = unscheduled_visit_create(
-                actor=request.user, patient=patient, **form.cleaned_data
-            )
-            return f"Unscheduled visit {visit.code} recorded."
-
-        return workflow_view(
-            self,
-            request,
-            object_id,
-            title="Record an unscheduled visit",
-            form_factory=lambda p, data: UnscheduledVisitAdminForm(data),
-            perform=perform,
-            submit_label="Record visit",
         )
 
     # --- Changelist actions: open the page of the one selected patient ---------------------

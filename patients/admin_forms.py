@@ -104,8 +104,3 @@ class StatusAdminForm(forms.Form):
     def __init__(self, patient: Patient, data=None):
         super().__init__(data)
         self.fields["status"].choices = [(s, s) for s in next_statuses(patient.status)]
-
-
-class UnscheduledVisitAdminForm(forms.Form):
-    actual_date = forms.DateField(help_text="Date of the visit (YYYY-MM-DD).")
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,16 +1,16 @@
 """Eligibility evaluation of a patient against the study's current protocol version.
 
 The facts come from what is recorded for the patient (age at the evaluation date, the latest
-ECOG assessment and the latest lab result per test on or before that date); the rules are
-evaluated by `ecrf.domain.eligibility`. Each evaluation is stored as a new EligibilityAssessment and
-moves the patient to eligible, screen failed, or back to screening when something is still open.
+ECOG assessment and the latest lab result per test on or before that date — read by the apps
+that record them, through `patients.hooks`); the rules are evaluated by
+`ecrf.domain.eligibility`. Each evaluation is stored as a new EligibilityAssessment and moves
+the patient to eligible, screen failed, or back to screening when something is still open.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -22,14 +22,12 @@ from ecrf.domain.dates import age_in_years
 from ecrf.domain.eligibility import (
     Criterion,
     EligibilityStatus,
-    LabFact,
     PatientFacts,
     evaluate_eligibility,
 )
-from ecrf.domain.units import round_half_up
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
+from patients.hooks import read_eligibility_input
 from patients.models import EligibilityAssessment, Patient, PatientStatus
-from patients.selectors import end_of_day
 from patients.services import (
     check_move_date,
     check_patient_access,
@@ -38,8 +36,6 @@ from patients.services import (
 )
 from patients.status_machine import PRE_ALLOCATION, Via
 from trials.models import EligibilityCriterion, ProtocolVersion
-from visits.findings.models import EcogAssessment
-from visits.labs.models import LabResult
 
 STATUS_AFTER: dict[str, str] = {
     EligibilityStatus.ELIGIBLE: PatientStatus.ELIGIBLE,
@@ -57,39 +53,17 @@ def _test_codes(rule: Any) -> Iterator[str]:
                 yield from _test_codes(part)
 
 
-def _plain(value: Decimal | None) -> Decimal | None:
-    """Stored decimals carry 4 places; details read better as reported: 130, not 130.0000."""
-    return None if value is None else round_half_up(value)
-
-
 def eligibility_facts(
     patient: Patient, on: dt.date, test_codes: set[str] | None = None
 ) -> PatientFacts:
-    """The patient's recorded values as of the end of `on` (voided records ignored)."""
-    ecog = (
-        EcogAssessment.objects.filter(patient=patient, is_voided=False, assessed_on__lte=on)
-        .order_by("-assessed_on", "-id")
-        .values_list("score", flat=True)
-        .first()
-    )
-    results = LabResult.objects.filter(
-        patient=patient, is_voided=False, collected_at__lt=end_of_day(on)
-    )
-    if test_codes is not None:
-        results = results.filter(test_code__in=sorted(test_codes))
-    labs: dict[str, LabFact] = {}
-    # In collection order, so the latest result of each test wins.
-    for result in results.order_by("collected_at", "id"):
-        labs[result.test_code] = LabFact(
-            value=_plain(result.value),
-            unit=result.unit,
-            value_std=_plain(result.value_std),
-            lln_std=_plain(result.lln_std),
-            uln_std=_plain(result.uln_std),
-            collected_on=timezone.localtime(result.collected_at).date(),
-        )
+    """The patient's recorded values as of the end of `on` (voided records ignored): the latest
+    ECOG score and the latest result per lab test, read by the apps that record them
+    (`patients.hooks.register_eligibility_input`)."""
     return PatientFacts(
-        age_years=age_in_years(patient.birth_date, on), sex=patient.sex, ecog=ecog, labs=labs
+        age_years=age_in_years(patient.birth_date, on),
+        sex=patient.sex,
+        ecog=read_eligibility_input("ecog", patient, on, test_codes),
+        labs=read_eligibility_input("labs", patient, on, test_codes),
     )
 
 

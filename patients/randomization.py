@@ -2,7 +2,8 @@
 
 Allocation is one transaction: the patient row is locked, the readiness rules are checked
 (consent, eligibility, dates), a slot is claimed (`patients.allocation`), the patient gets arm,
-day 1 and status, and the visit calendar is created.
+day 1 and status, and the visit calendar is created (by the steps the apps above register in
+`patients.hooks`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ecrf.access import Action, can
 from ecrf.after_write import deferred_after_writes
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
 from patients.allocation import claim_next_slot
+from patients.hooks import after_allocation_hooks
 from patients.models import Patient, PatientStatus
 from patients.selectors import latest_consent
 from patients.services import (
@@ -27,8 +29,6 @@ from patients.services import (
 from patients.status_machine import Via
 from trials.randomization.models import AllocationList, AllocationSlot
 from trials.randomization.scheme import scheme_for
-from visits.labs.services import lab_suggestions_refresh
-from visits.services import visit_calendar_create
 
 # --- Allocation -------------------------------------------------------------------------------
 
@@ -198,13 +198,10 @@ def _allocate(actor, patient, *, to_status, arm, day1, back_entered, reason, sum
             history_note=("Back-entered: " if back_entered else "") + summary,
         )
         protocol = patient.study.current_protocol()
-        visit_calendar_create(
-            actor=actor,
-            patient=patient,
-            day1=day1,
-            protocol_version=protocol,
-            reason=f"Visit calendar from protocol version {protocol.number}",
-        )
-        # Lab grade suggestions grade against the baseline, which day 1 has just defined.
-        lab_suggestions_refresh(patient=patient, actor=actor)
+        # The visit calendar, then the lab grade suggestions (day 1 defines the baseline):
+        # registered by the apps above (`patients.hooks`), in their declared order.
+        for step in after_allocation_hooks():
+            step.run(
+                actor=actor, patient=patient, day1=day1, protocol_version=protocol, reason=text
+            )
     return patient

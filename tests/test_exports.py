@@ -19,6 +19,7 @@ from ecrf.audit import save_audited, update_audited, void_audited
 from patients.models import Patient
 from trials.models import Study
 from visits.dosing.models import DoseRecord
+from visits.endpoints.models import PatientAssessment
 from visits.exports.models import ExportLog
 from visits.exports.tables import TABLES, text
 from visits.findings.models import BleedingAssessment, RescueTherapy, VitalSigns
@@ -125,6 +126,17 @@ def _cell(value) -> str:
     return text(value)
 
 
+FILE_STAMPS = ("FileOID", "CreationDateTime", "AsOfDateTime")
+
+
+def _odm_document(response) -> str:
+    """The ODM document in canonical form, without the stamps that name the file itself."""
+    root = ET.fromstring(b"".join(response.streaming_content))
+    for stamp in FILE_STAMPS:
+        root.attrib.pop(stamp, None)
+    return ET.canonicalize(ET.tostring(root, encoding="unicode"))
+
+
 @pytest.fixture
 def data_manager(make_user):
     def make(registry_id: str):
@@ -158,12 +170,10 @@ def test_csv_export_matches_every_record_of_every_table(
         assert [int(r["id"]) for r in rows] == [r.pk for r in records], table.name
         for row, record in zip(rows, records, strict=True):
             for field in table.fields:
-                assert row[field.name] == _cell(getattr(record, field.attname)), (
-                    table.name,
-                    field.name,
-                )
+                name = table.export_name(field)
+                assert row[name] == _cell(getattr(record, field.attname)), (table.name, name)
                 if field.choices and getattr(record, field.attname):
-                    assert row[f"{field.name}_label"] == str(
+                    assert row[f"{name}_label"] == str(
                         getattr(record, f"get_{field.name}_display")()
                     )
     labs = files["labs.csv"]
@@ -233,9 +243,35 @@ def test_sdtm_export_maps_the_records(
     assert [(r["USUBJID"], r["DSDECOD"], r["DSSTDTC"]) for r in ds] == [
         (usubjid, term, "2025-01-10")
     ]
-    assessment_rows = [r for r in files["rs.csv"] if r["RSCAT"] == "ENDPOINT"]
-    stored = first.assessment.endpoints if hasattr(first, "assessment") else {}
-    assert sorted(r["RSTESTCD"] for r in assessment_rows) == sorted(c.upper() for c in stored)
+    # RS: the stored assessment (under the current protocol version: NCT05471050's amendment 2)
+    # row by row — each assessed visit's overall response, then each endpoint's result.
+    stored = PatientAssessment.objects.get(patient=first)
+    current = study.current_protocol()
+    assert stored.protocol_version == current
+    assert sorted(stored.endpoints) == sorted(
+        current.endpoint_definitions.values_list("code", flat=True)
+    )
+    assert stored.endpoints, "the allocated patient has endpoint results"
+    expected_rs = [
+        ("OVRLRESP", "VISIT RESPONSE", v["response"] or "", v["visit"] or "", v["date"])
+        for v in stored.visits
+    ] + [
+        (
+            code.upper(),
+            "ENDPOINT",
+            ("Y" if stored.endpoints[code]["met"] else "N")
+            if stored.endpoints[code]["met"] is not None
+            else _cell(stored.endpoints[code]["value"]),
+            "",
+            stored.evaluated_on.isoformat(),
+        )
+        for code in sorted(stored.endpoints)
+    ]
+    assert [
+        (r["RSTESTCD"], r["RSCAT"], r["RSORRES"], r["VISIT"], r["RSDTC"]) for r in files["rs.csv"]
+    ] == expected_rs
+    assert [r["RSSEQ"] for r in files["rs.csv"]] == [str(n) for n in range(1, len(expected_rs) + 1)]
+    assert {r["USUBJID"] for r in files["rs.csv"]} == {usubjid}
 
 
 def _odm_items(root) -> dict[tuple[str, str, str], tuple]:
@@ -301,7 +337,7 @@ def test_odm_export_is_namespaced_and_matches_the_database_and_its_audit_trail(
             created = record.history.order_by("history_date", "history_id").first()
             for field in table.fields:
                 value = getattr(record, field.attname)
-                oid = f"IT.{table.name.upper()}.{field.name.upper()}"
+                oid = f"IT.{table.name.upper()}.{table.export_name(field).upper()}"
                 if value in (None, ""):
                     assert oid not in group or group[oid][0] is None
                     continue
@@ -337,6 +373,7 @@ def test_as_of_reproduces_the_cut_before_a_later_correction(
         fmt: client.get(f"/api/studies/{study.pk}/export/?format={fmt}") for fmt in ("csv", "sdtm")
     }
     before = {fmt: _zip(r) for fmt, r in before.items()}
+    odm_before = _odm_document(client.get(f"/api/studies/{study.pk}/export/?format=odm"))
     cut = timezone.now()
     lab = LabResult.objects.get(patient=first, value=64)
     update_audited(
@@ -366,33 +403,88 @@ def test_as_of_reproduces_the_cut_before_a_later_correction(
     items = _odm_items(odm)
     assert items[(first.subject_id, "F.LABS", str(lab.pk))]["IT.LABS.VALUE"][0] == "64"
     assert later_patient.subject_id not in {k[0] for k in items}
+    # The whole document, audit records included, is the one exported before the change; only
+    # the file's own stamps differ (its id, creation time and the cut it names).
+    odm_cut = _odm_document(
+        client.get(f"/api/studies/{study.pk}/export/", {"format": "odm", "as_of": as_of})
+    )
+    assert odm_cut == odm_before
 
 
-def test_command_writes_the_same_files_and_logs_the_export(
+def _written(path, export_format: str):
+    if export_format == "odm":
+        root = ET.parse(path).getroot()
+        for stamp in FILE_STAMPS:
+            root.attrib.pop(stamp, None)
+        return ET.canonicalize(ET.tostring(root, encoding="unicode"))
+    archive = zipfile.ZipFile(path)
+    return {
+        name: list(csv.DictReader(io.StringIO(archive.read(name).decode())))
+        for name in archive.namelist()
+    }
+
+
+@pytest.mark.parametrize("registry_id", REGISTRY_IDS)
+def test_command_writes_what_the_api_answers_in_every_format_and_logs_it(
+    registry_id, make_patient, record_lab, data_manager, client_for, tmp_path
+):
+    study = Study.objects.get(registry_id=registry_id)
+    populate(study, make_patient, record_lab)
+    client = client_for(data_manager(registry_id))
+
+    for export_format in ("csv", "sdtm", "odm"):
+        response = client.get(f"/api/studies/{study.pk}/export/?format={export_format}")
+        via_api = _odm_document(response) if export_format == "odm" else _zip(response)
+        out = tmp_path / export_format
+
+        call_command("export_study", registry_id, "--format", export_format, "--out", str(out))
+
+        [written] = list(out.iterdir())
+        suffix = "xml" if export_format == "odm" else "zip"
+        assert written.name == f"{registry_id}_{export_format}.{suffix}"
+        assert _written(written, export_format) == via_api, export_format
+    assert list(ExportLog.objects.order_by("id").values_list("channel", "format", "user")) == [
+        ("api", "csv", _user_pk(registry_id)),
+        ("command", "csv", None),
+        ("api", "sdtm", _user_pk(registry_id)),
+        ("command", "sdtm", None),
+        ("api", "odm", _user_pk(registry_id)),
+        ("command", "odm", None),
+    ]
+
+
+def _user_pk(registry_id: str) -> int:
+    return get_user_model().objects.get(username=f"dm-{registry_id.lower()}").pk
+
+
+def test_command_cuts_as_of_a_date_and_names_the_cut(
     study, make_patient, record_lab, data_manager, client_for, tmp_path
 ):
     populate(study, make_patient, record_lab)
     via_api = _zip(
         client_for(data_manager(study.registry_id)).get(
-            f"/api/studies/{study.pk}/export/?format=sdtm"
+            f"/api/studies/{study.pk}/export/", {"format": "csv", "as_of": "2000-01-01"}
         )
     )
 
-    call_command("export_study", study.registry_id, "--format", "sdtm", "--out", str(tmp_path))
+    call_command(
+        "export_study",
+        study.registry_id,
+        "--format",
+        "csv",
+        "--as-of",
+        "2000-01-01",
+        "--out",
+        str(tmp_path),
+    )
 
     [written] = list(tmp_path.iterdir())
-    assert written.name == f"{study.registry_id}_sdtm.zip"
-    archive = zipfile.ZipFile(written)
-    assert {
-        name: list(csv.DictReader(io.StringIO(archive.read(name).decode())))
-        for name in archive.namelist()
-    } == via_api
-    assert list(ExportLog.objects.order_by("id").values_list("channel", "format")) == [
-        ("api", "sdtm"),
-        ("command", "sdtm"),
-    ]
-    call_command("export_study", study.registry_id, "--format", "odm", "--out", str(tmp_path))
-    ET.parse(tmp_path / f"{study.registry_id}_odm.xml")
+    assert written.name == f"{study.registry_id}_csv_as_of_20000101T235959Z.zip"
+    files = _written(written, "csv")
+    assert files == via_api
+    assert all(rows == [] for rows in files.values())
+    log = ExportLog.objects.get(channel="command")
+    assert log.as_of == dt.datetime(2000, 1, 1, 23, 59, 59, 999999, tzinfo=dt.UTC)
 
 
 def test_export_is_scoped_to_the_users_sites_and_roles(
@@ -467,3 +559,62 @@ def test_admin_shows_the_codebook_and_the_export_log(study, make_user, client_fo
     assert "<td>weight_kg</td>" in page.text
     for endpoint in version.endpoint_definitions.all():
         assert f"<code>{endpoint.code}</code>" in page.text
+
+
+def test_the_amended_trial_exports_each_patients_version_and_both_codebooks(
+    study, make_patient, data_manager, client_for
+):
+    # NCT05471050, the fifth trial: its amendment 2 restates the primary endpoint.
+    v1, v2 = study.protocol_versions.get(number=1), study.protocol_versions.get(number=2)
+    site = study.sites.order_by("code").first()
+    early = make_patient(study, site.code, screened_on=dt.date(2023, 1, 9))
+    early.protocol_version = v1
+    early.version += 1
+    save_audited(early, actor=_actor(), reason="Screened under version 1 (back-entered, test)")
+    late = make_patient(study, site.code)
+    client = client_for(data_manager(study.registry_id))
+
+    files = _zip(client.get(f"/api/studies/{study.pk}/export/?format=csv"))
+    odm = _odm_items(
+        ET.fromstring(
+            b"".join(client.get(f"/api/studies/{study.pk}/export/?format=odm").streaming_content)
+        )
+    )
+    codebooks = {
+        number: list(
+            csv.DictReader(
+                io.StringIO(
+                    b"".join(
+                        client.get(
+                            f"/api/studies/{study.pk}/codebook/", {"protocol_version": number}
+                        ).streaming_content
+                    ).decode()
+                )
+            )
+        )
+        for number in (1, 2)
+    }
+
+    assert [(r["subject_id"], r["protocol_version"]) for r in files["patients.csv"]] == [
+        (early.subject_id, str(v1.pk)),
+        (late.subject_id, str(v2.pk)),
+    ]
+    version_items = {
+        key[0]: items["IT.PATIENTS.PROTOCOL_VERSION"]
+        for key, items in odm.items()
+        if key[1] == "F.PATIENTS"
+    }
+    assert version_items[early.subject_id][0] == str(v1.pk)
+    assert version_items[early.subject_id][4] == "Screened under version 1 (back-entered, test)"
+    assert version_items[late.subject_id][0] == str(v2.pk)
+    endpoints = {
+        number: {r["field"]: r["description"] for r in rows if r["section"] == "endpoint"}
+        for number, rows in codebooks.items()
+    }
+    for number, version in ((1, v1), (2, v2)):
+        assert sorted(endpoints[number]) == sorted(
+            version.endpoint_definitions.values_list("code", flat=True)
+        )
+        primary = version.endpoint_definitions.get(is_primary=True)
+        assert endpoints[number][primary.code].endswith(text(primary.parameters))
+    assert endpoints[1]["sustained_response_6m"] != endpoints[2]["sustained_response_6m"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 
 from patients.models import Patient
+from visits.models import Visit
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +125,31 @@ def test_history_revert_restores_the_old_value_through_the_service(
     refused = client.post(revert, data | {"weight_kg": "60.0", "expected_version": 3})
     assert refused.status_code == 200
     assert refused.context["adminform"].form.errors["reason_for_change"]
+
+
+def test_unscheduled_visit_page_is_linked_from_the_patient_and_records_the_visit(
+    coordinator, multisite_study, make_patient, place_on_arm
+):
+    # Served by visits' admin (the arrows point one way), reached from the patient's page.
+    patient = make_patient(multisite_study, "PKUPH")
+    arm = multisite_study.arms.order_by("code").first()
+    place_on_arm(patient, arm.code, day1=dt.date(2025, 1, 10))
+    client = admin_client(coordinator)
+    url = f"/admin/patients/patient/{patient.pk}/unscheduled-visit/"
+
+    change_page = client.get(f"/admin/patients/patient/{patient.pk}/change/")
+    refused = client.post(url, {"actual_date": "2025-01-01", "notes": ""})
+    response = client.post(url, {"actual_date": "2025-02-03", "notes": "Bleeding gums"})
+
+    assert f'href="{url}"' in change_page.text
+    assert refused.status_code == 200
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/patients/patient/{patient.pk}/change/"
+    visit = Visit.objects.get(patient=patient, unscheduled_number__isnull=False)
+    assert (visit.code, visit.actual_date, visit.notes, visit.unscheduled_number) == (
+        "U1",
+        dt.date(2025, 2, 3),
+        "Bleeding gums",
+        1,
+    )
+    assert visit.history.get().history_user == coordinator

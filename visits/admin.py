@@ -19,7 +19,7 @@ from patients.models import Patient
 from visits.admin_casebook import casebook_page
 from visits.models import Visit, VisitStatus
 from visits.selectors import visit_display_status
-from visits.services import visit_correct, visit_record
+from visits.services import unscheduled_visit_create, visit_correct, visit_record
 
 
 class VisitRecordAdminForm(forms.Form):
@@ -31,6 +31,11 @@ class VisitRecordAdminForm(forms.Form):
     reason = forms.CharField(
         required=False, help_text="Required when correcting a visit already recorded."
     )
+
+
+class UnscheduledVisitAdminForm(forms.Form):
+    actual_date = forms.DateField(help_text="Date of the visit (YYYY-MM-DD).")
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class WorklistFilter(admin.SimpleListFilter):
@@ -120,20 +125,28 @@ class VisitAdmin(ScopedAdmin):
 
 
 # The patient's casebook reads every record of the patient (labs, findings, safety, dosing,
-# endpoints), so it joins the patient's admin here, at the top of the stack, rather than in
-# `patients`, which may not know what is recorded over a patient's course.
+# endpoints), and an unscheduled visit is a visit, so both join the patient's admin here, at the
+# top of the stack, rather than in `patients`, which may not know what is recorded over a
+# patient's course. The patient's workflow links reach them by URL name.
 admin.site.unregister(Patient)
 
 
 @admin.register(Patient)
 class PatientCasebookAdmin(PatientAdmin):
     def get_urls(self):
-        casebook = path(
-            "<path:object_id>/casebook/",
-            self.admin_site.admin_view(self.casebook_view),
-            name="patients_patient_casebook",
-        )
-        return [casebook, *super().get_urls()]
+        pages = [
+            path(
+                "<path:object_id>/casebook/",
+                self.admin_site.admin_view(self.casebook_view),
+                name="patients_patient_casebook",
+            ),
+            path(
+                "<path:object_id>/unscheduled-visit/",
+                self.admin_site.admin_view(self.unscheduled_visit_view),
+                name="patients_patient_unscheduled_visit",
+            ),
+        ]
+        return [*pages, *super().get_urls()]
 
     def casebook_view(self, request, object_id):
         patients = self.get_queryset(request).select_related("study", "site", "arm")
@@ -141,3 +154,20 @@ class PatientCasebookAdmin(PatientAdmin):
         if patient is None:
             raise Http404("No such patient.")
         return casebook_page(self, request, patient)
+
+    def unscheduled_visit_view(self, request, object_id):
+        def perform(patient, form):
+            visit = unscheduled_visit_create(
+                actor=request.user, patient=patient, **form.cleaned_data
+            )
+            return f"Unscheduled visit {visit.code} recorded."
+
+        return workflow_view(
+            self,
+            request,
+            object_id,
+            title="Record an unscheduled visit",
+            form_factory=lambda p, data: UnscheduledVisitAdminForm(data),
+            perform=perform,
+            submit_label="Record visit",
+        )

@@ -61,6 +61,20 @@ def visit_calendar_create(
     return visits
 
 
+def visit_calendar_after_allocation(
+    *, actor, patient: Patient, day1: dt.date, protocol_version: ProtocolVersion, **_allocation
+) -> None:
+    """The allocation step (`patients.hooks`, registered in `VisitsConfig.ready`); the calendar's
+    history says which protocol version it comes from."""
+    visit_calendar_create(
+        actor=actor,
+        patient=patient,
+        day1=day1,
+        protocol_version=protocol_version,
+        reason=f"Visit calendar from protocol version {protocol_version.number}",
+    )
+
+
 def _check_actual_date(patient: Patient, actual_date: dt.date | None, field: str) -> None:
     if actual_date is None:
         raise InvalidInput("The date of a completed visit is required.", field=field)

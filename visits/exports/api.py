@@ -19,12 +19,20 @@ from rest_framework.views import APIView
 
 from ecrf.exceptions import InvalidInput
 from ecrf.pagination import StandardPagination
+from trials.models import Study
 from trials.selectors import protocol_version_of, studies_for
 from visits.endpoints.api import parse_cut
-from visits.exports.audit_log import AuditFilter, audit_csv_rows, audit_entries, describe_entries
+from visits.exports.audit_log import (
+    ENTRY_TYPES,
+    AuditFilter,
+    audit_csv_rows,
+    audit_entries,
+    audit_grants,
+    describe_entries,
+)
 from visits.exports.codebook import codebook
 from visits.exports.models import ExportFormat
-from visits.exports.service import start_export
+from visits.exports.service import log_audit_log_download, start_export
 from visits.exports.streams import csv_chunks
 
 EXPORT_FORMATS = (ExportFormat.CSV, ExportFormat.SDTM, ExportFormat.ODM)
@@ -84,21 +92,26 @@ class AuditEntrySerializer(serializers.Serializer):
     record = serializers.IntegerField()
     history_id = serializers.IntegerField()
     changed_at = serializers.CharField(help_text="ISO 8601, UTC with offset")
-    type = serializers.ChoiceField(choices=["created", "changed", "voided", "deleted"])
+    type = serializers.ChoiceField(choices=list(ENTRY_TYPES))
     user = serializers.CharField(allow_null=True)
     reason = serializers.CharField(allow_blank=True)
-    patient = serializers.IntegerField()
-    subject_id = serializers.CharField()
-    site = serializers.CharField()
-    changes = AuditChangeSerializer(many=True)
+    study = serializers.IntegerField()
+    patient = serializers.IntegerField(allow_null=True, help_text="null for design and exports")
+    subject_id = serializers.CharField(allow_null=True)
+    site = serializers.CharField(allow_null=True, help_text="the site code of a site-bound row")
+    changes = AuditChangeSerializer(
+        many=True, help_text="for an export: what it covered (format, as_of, scope, channel)"
+    )
 
 
 AUDIT_PARAMETERS = [
     OpenApiParameter("study", OpenApiTypes.INT),
     OpenApiParameter("patient", OpenApiTypes.INT),
     OpenApiParameter("user", OpenApiTypes.STR, description="username"),
-    OpenApiParameter("resource", OpenApiTypes.STR, description="e.g. lab-results"),
-    OpenApiParameter("type", OpenApiTypes.STR, enum=["created", "changed", "voided", "deleted"]),
+    OpenApiParameter(
+        "resource", OpenApiTypes.STR, description="e.g. lab-results, arms, access-grants, exports"
+    ),
+    OpenApiParameter("type", OpenApiTypes.STR, enum=list(ENTRY_TYPES)),
     OpenApiParameter("since", OpenApiTypes.STR, description="ISO date or datetime (inclusive)"),
     OpenApiParameter("until", OpenApiTypes.STR, description="ISO date (whole day) or datetime"),
     OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"]),
@@ -106,8 +119,9 @@ AUDIT_PARAMETERS = [
 
 
 class AuditLogView(APIView):
-    """Every change of every patient record of your sites, newest first: monitors and data
-    managers only. `?format=csv` (or Accept: text/csv) downloads the whole filtered log."""
+    """Every change of the study's design, access grants and patient records (of your sites),
+    and every export, newest first: monitors and data managers only. `?format=csv` (or Accept:
+    text/csv) downloads the whole filtered log (itself logged as an export)."""
 
     content_negotiation_class = FormatIsData
 
@@ -139,10 +153,20 @@ class AuditLogView(APIView):
         )
         entries = audit_entries(request.user, query)
         if _wants_csv(request):
-            return _streamed(csv_chunks(audit_csv_rows(entries)), "audit-log.csv", "text/csv")
+            grants = audit_grants(request.user, query.study_id)
+            if query.study_id is not None:
+                study_ids = [query.study_id]
+            elif grants is None:
+                study_ids = list(Study.objects.values_list("pk", flat=True))
+            else:
+                study_ids = sorted({g.study_id for g in grants})
+            filters = {k: v for k, v in params.items() if k not in ("format", "page", "page_size")}
+            log_audit_log_download(user=request.user, study_ids=study_ids, parameters=filters)
+            rows = audit_csv_rows(entries, request.user)
+            return _streamed(csv_chunks(rows), "audit-log.csv", "text/csv")
         paginator = StandardPagination()
         page = paginator.paginate_queryset(entries, request, view=self)
-        return paginator.get_paginated_response(describe_entries(list(page)))
+        return paginator.get_paginated_response(describe_entries(list(page), request.user))
 
 
 class StudyExportView(APIView):

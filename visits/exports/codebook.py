@@ -74,7 +74,7 @@ def codebook_rows(version: ProtocolVersion) -> Iterator[list[str]]:
                 label,
                 "field",
                 table.name,
-                field.name,
+                table.export_name(field),
                 data_type(field),
                 unit_of(table.name, field.name),
                 allowed_codes(table.name, field, version),

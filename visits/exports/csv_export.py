@@ -1,7 +1,9 @@
 """The CSV export: one file per record table, one row per record, voided records flagged.
 
 Columns: the subject id and site code, then every field under its API name (a foreign key as the
-id it points at); a coded field is followed by `<field>_label` with its label.
+id it points at; a part of a nested object or of a list of codes in the API answer as
+`<api field>.<key>`, e.g. `ctcae.grade`, `seriousness_criteria.death`); a coded field is followed
+by `<field>_label` with its label.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ def csv_header(table: RecordTable) -> list[str]:
     names = {field.name for field in table.fields}
     header = [name for name in ("subject_id", "site_code") if name not in names]
     for field in table.fields:
-        header.append(field.name)
+        name = table.export_name(field)
+        header.append(name)
         if choice_labels(field) is not None:
-            header.append(f"{field.name}_label")
+            header.append(f"{name}_label")
     return header
 
 

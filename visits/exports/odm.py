@@ -37,8 +37,9 @@ VISIT_BOUND = frozenset(
 )
 
 
-def item_oid(table: RecordTable, field_name: str) -> str:
-    return f"IT.{table.name.upper()}.{field_name.upper()}"
+def item_oid(table: RecordTable, field) -> str:
+    """`IT.<TABLE>.<FIELD>`, the field by its API name (`IT.LABS.CTCAE.GRADE`)."""
+    return f"IT.{table.name.upper()}.{table.export_name(field).upper()}"
 
 
 def data_type(field) -> str:
@@ -162,12 +163,13 @@ def _metadata(out: _Writer, study, study_oid: str, mdv_oid: str) -> None:
         name = table.name.upper()
         out.start("ItemGroupDef", {"OID": f"IG.{name}", "Name": table.title, "Repeating": "Yes"})
         for field in table.fields:
-            out.leaf("ItemRef", {"ItemOID": item_oid(table, field.name), "Mandatory": "No"})
+            out.leaf("ItemRef", {"ItemOID": item_oid(table, field), "Mandatory": "No"})
         out.end("ItemGroupDef")
     for table in TABLES:
         for field in table.fields:
-            oid = item_oid(table, field.name)
-            out.start("ItemDef", {"OID": oid, "Name": field.name, "DataType": data_type(field)})
+            oid = item_oid(table, field)
+            name = table.export_name(field)
+            out.start("ItemDef", {"OID": oid, "Name": name, "DataType": data_type(field)})
             if choice_labels(field) is not None:
                 out.leaf("CodeListRef", {"CodeListOID": f"CL.{oid}"})
             out.end("ItemDef")
@@ -176,8 +178,9 @@ def _metadata(out: _Writer, study, study_oid: str, mdv_oid: str) -> None:
             labels = choice_labels(field)
             if labels is None:
                 continue
-            oid = item_oid(table, field.name)
-            out.start("CodeList", {"OID": f"CL.{oid}", "Name": field.name, "DataType": "text"})
+            oid = item_oid(table, field)
+            name = table.export_name(field)
+            out.start("CodeList", {"OID": f"CL.{oid}", "Name": name, "DataType": "text"})
             for value, label in labels.items():
                 out.start("CodeListItem", {"CodedValue": value})
                 out.start("Decode")
@@ -298,7 +301,7 @@ def _item_group(out: _Writer, table: RecordTable, history: list, site) -> None:
         ever_set = any(getattr(row, field.attname) not in (None, "") for row in history)
         if value in (None, "") and not ever_set:
             continue
-        attrs = {"ItemOID": item_oid(table, field.name)}
+        attrs = {"ItemOID": item_oid(table, field)}
         if value in (None, ""):
             attrs["IsNull"] = "Yes"
         else:

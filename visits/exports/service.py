@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ecrf.access import Action, grants_for, is_unrestricted
 from ecrf.exceptions import PermissionRefused
 from trials.models import Site, Study
+from visits.exports.audit_log import AUDIT_LOG_ROLES
 from visits.exports.csv_export import csv_files
 from visits.exports.models import ExportFormat, ExportLog
 from visits.exports.odm import odm_chunks
@@ -47,13 +48,7 @@ def start_export(
 ) -> Export:
     """Checks access, logs the export, and returns its (lazy) byte stream."""
     site_ids = export_site_ids(user, study)
-    scope = (
-        "all sites"
-        if site_ids is None
-        else ", ".join(
-            Site.objects.filter(pk__in=site_ids).order_by("code").values_list("code", flat=True)
-        )
-    )
+    scope = _scope_text(site_ids)
     log = ExportLog.objects.create(
         user=user if getattr(user, "pk", None) else None,
         study=study,
@@ -70,3 +65,35 @@ def start_export(
     if export_format == ExportFormat.SDTM:
         files = sdtm_files(study, site_ids, as_of)
     return Export(f"{stem}.zip", "application/zip", zip_chunks(files), log)
+
+
+def log_audit_log_download(*, user, study_ids: list[int], parameters: dict) -> list[ExportLog]:
+    """A CSV download of the audit log is an export too: one log row per study it covers,
+    naming the filters and the sites the user's grant covers there."""
+    logs = []
+    for study in Study.objects.filter(pk__in=study_ids).order_by("registry_id"):
+        site_ids = None
+        if not is_unrestricted(user):
+            mine = [
+                g for g in grants_for(user) if g.study_id == study.pk and g.role in AUDIT_LOG_ROLES
+            ]
+            if not any(g.all_sites for g in mine):
+                site_ids = sorted({site for g in mine for site in g.site_ids})
+        logs.append(
+            ExportLog.objects.create(
+                user=user if getattr(user, "pk", None) else None,
+                study=study,
+                format=ExportFormat.AUDIT_LOG,
+                scope=_scope_text(site_ids),
+                channel="api",
+                parameters=parameters,
+            )
+        )
+    return logs
+
+
+def _scope_text(site_ids: list[int] | None) -> str:
+    if site_ids is None:
+        return "all sites"
+    codes = Site.objects.filter(pk__in=site_ids).order_by("code").values_list("code", flat=True)
+    return ", ".join(codes)

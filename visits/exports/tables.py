@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import models
@@ -30,11 +31,13 @@ from visits.findings.models import (
 )
 from visits.labs.models import LabResult
 from visits.models import Visit
-from visits.safety.models import AdverseEvent, AdverseEventDrugAssessment
+from visits.safety.models import SERIOUSNESS_FIELDS, AdverseEvent, AdverseEventDrugAssessment
 
 # Bookkeeping columns of the audit trail rather than clinical data; the record's `version` and
 # void fields stay in every export.
 HISTORY_ONLY = frozenset({"updated_at"})
+# The keys of a lab result's `ctcae` object in the API (stored as `ctcae_<key>`).
+CTCAE_SUGGESTION_KEYS = ("term", "meddra_code", "grade", "basis")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class RecordTable:
     model: type[models.Model]
     patient_path: str  # "" for the patient itself, else "patient" or "adverse_event__patient"
     title: str
+    # Model field → the name the API answer gives it, where the two differ (see `export_name`).
+    api_names: Mapping[str, str] = field(default_factory=dict)
 
     def prefix(self) -> str:
         return f"{self.patient_path}__" if self.patient_path else ""
@@ -57,6 +62,12 @@ class RecordTable:
         """The exported fields in model order, named as the API names them."""
         return [f for f in self.model._meta.concrete_fields if f.name not in HISTORY_ONLY]
 
+    def export_name(self, model_field: models.Field) -> str:
+        """The field's name in every export: the API's. A part of a nested object or of a list
+        of codes in the API answer is `<api field>.<key>` (`ctcae.grade`,
+        `seriousness_criteria.death`)."""
+        return self.api_names.get(model_field.name, model_field.name)
+
     @property
     def has_void(self) -> bool:
         return any(f.name == "is_voided" for f in self.model._meta.concrete_fields)
@@ -69,14 +80,40 @@ TABLES: tuple[RecordTable, ...] = (
         "eligibility", "eligibility", EligibilityAssessment, "patient", "Eligibility evaluations"
     ),
     RecordTable("visits", "visits", Visit, "patient", "Visits"),
-    RecordTable("labs", "lab-results", LabResult, "patient", "Laboratory results"),
+    RecordTable(
+        "labs",
+        "lab-results",
+        LabResult,
+        "patient",
+        "Laboratory results",
+        # The API nests the suggestion: {"ctcae": {"term", "meddra_code", "grade", "basis"}}.
+        api_names={f"ctcae_{key}": f"ctcae.{key}" for key in CTCAE_SUGGESTION_KEYS},
+    ),
     RecordTable("dose_plans", "dose-plans", DosePlan, "patient", "Dose plans"),
     RecordTable("doses", "dose-records", DoseRecord, "patient", "Doses given"),
-    RecordTable("dose_adjustments", "dose-adjustments", DoseAdjustment, "patient", "Dose changes"),
+    RecordTable(
+        "dose_adjustments",
+        "dose-adjustments",
+        DoseAdjustment,
+        "patient",
+        "Dose changes",
+        api_names={"adverse_event": "adverse_event_id"},
+    ),
     RecordTable(
         "titration_decisions", "titration-decisions", TitrationDecision, "patient", "Titrations"
     ),
-    RecordTable("adverse_events", "adverse-events", AdverseEvent, "patient", "Adverse events"),
+    RecordTable(
+        "adverse_events",
+        "adverse-events",
+        AdverseEvent,
+        "patient",
+        "Adverse events",
+        # The API lists the criteria met: {"seriousness_criteria": ["death", ...]}.
+        api_names={
+            model_field: f"seriousness_criteria.{criterion}"
+            for model_field, criterion in SERIOUSNESS_FIELDS.items()
+        },
+    ),
     RecordTable(
         "ae_drug_assessments",
         "ae-drug-assessments",

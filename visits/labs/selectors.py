@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from ecrf.domain.dates import age_in_years
+from ecrf.domain.eligibility import LabFact
+from ecrf.domain.units import round_half_up
 from patients.models import Patient
+from patients.selectors import end_of_day
 from visits.labs.models import LabResult, ReferenceRange
 
 
@@ -60,3 +65,32 @@ def baseline_among(results: list[LabResult], day1: dt.date | None) -> LabResult 
         return results[0]
     before_day1 = [r for r in results if r.collected_at.date() <= day1]
     return before_day1[-1] if before_day1 else None
+
+
+def _as_reported(value: Decimal | None) -> Decimal | None:
+    """Stored decimals carry 4 places; details read better as reported: 130, not 130.0000."""
+    return None if value is None else round_half_up(value)
+
+
+def latest_lab_facts(
+    patient: Patient, on: dt.date, test_codes: set[str] | None
+) -> dict[str, LabFact]:
+    """Eligibility's lab facts: the latest valid result of each test collected by the end of
+    `on` (registered with `patients.hooks` in this app's `ready()`). One query."""
+    results = LabResult.objects.filter(
+        patient=patient, is_voided=False, collected_at__lt=end_of_day(on)
+    )
+    if test_codes is not None:
+        results = results.filter(test_code__in=sorted(test_codes))
+    labs: dict[str, LabFact] = {}
+    # In collection order, so the latest result of each test wins.
+    for result in results.order_by("collected_at", "id"):
+        labs[result.test_code] = LabFact(
+            value=_as_reported(result.value),
+            unit=result.unit,
+            value_std=_as_reported(result.value_std),
+            lln_std=_as_reported(result.lln_std),
+            uln_std=_as_reported(result.uln_std),
+            collected_on=timezone.localtime(result.collected_at).date(),
+        )
+    return labs

@@ -222,6 +222,12 @@ def lab_suggestions_refresh(*, patient: Patient, actor) -> int:
     )
 
 
+def lab_suggestions_after_allocation(*, actor, patient: Patient, **_allocation) -> None:
+    """The allocation step (`patients.hooks`, registered in `LabsConfig.ready`): grade
+    suggestions grade against the baseline, which day 1 has just defined."""
+    lab_suggestions_refresh(patient=patient, actor=actor)
+
+
 def _locked_patient(patient_pk: int) -> Patient:
     # Writes on one patient's lab series queue here: the baseline and the accession check
     # are read and acted on under this lock (no check-then-act race).
