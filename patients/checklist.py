@@ -20,6 +20,14 @@ def criterion_in_words(kind: str, met: bool | None) -> tuple[str, str]:
     return ("passes", "meets") if met else ("fails", "does not meet")
 
 
+def _detail_in_words(criterion: dict) -> str:
+    """The stored detail, except an investigator's answer, whose "met" / "not met" the
+    verdict already says in words (for an exclusion, "met" would read as passed)."""
+    if criterion.get("source") == "investigator" and criterion.get("met") is not None:
+        return "answered by an investigator"
+    return criterion.get("detail") or ""
+
+
 def eligibility_checklist(assessment: EligibilityAssessment | None) -> list[dict]:
     if assessment is None:
         return []
@@ -32,7 +40,7 @@ def eligibility_checklist(assessment: EligibilityAssessment | None) -> list[dict
                 "kind": criterion["kind"],
                 "verdict": verdict,
                 "words": words,
-                "detail": criterion.get("detail") or "",
+                "detail": _detail_in_words(criterion),
                 "investigator_only": criterion.get("source") == "investigator",
             }
         )
