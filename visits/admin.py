@@ -156,6 +156,14 @@ class LabResultWorklistAdmin(LabResultAdmin):
         )
         return super().get_queryset(request).annotate(term_id=Subquery(terms.values("pk")[:1]))
 
+    def get_list_display(self, request):
+        if request.GET.get("worklist") == "awaiting_ctcae":  # what a decision needs, in one view
+            return self._shown(
+                ["patient", "collected_at", "test_code", "value", "unit", "times_uln",
+                 "ctcae_term", "ctcae_grade", "decide"]
+            )  # fmt: skip
+        return super().get_list_display(request)
+
     @admin.display(description="CTCAE decision")
     def decide(self, result):
         if not result.ctcae_grade or result.is_voided:

@@ -112,6 +112,8 @@ def test_the_coordinator_s_morning_worklists(driver, live_server, morning):
         "worklist-awaiting_ctcae": "1",
         "worklist-sae_window": "1",
     }
+    overdue = driver.find_element(By.CSS_SELECTOR, "#worklist-overdue td.count")
+    assert overdue.value_of_css_property("color") == "rgba(186, 33, 33, 1)"  # late: in red
     admin.screenshot("worklists")
 
     driver.find_element(By.LINK_TEXT, "Overdue visits").click()
@@ -142,6 +144,9 @@ def test_the_coordinator_s_morning_worklists(driver, live_server, morning):
     row = driver.find_element(By.CSS_SELECTOR, "#result_list tbody tr")
     assert row.find_element(By.CSS_SELECTOR, "td.field-value").text == "130"  # not 130.0000
     assert row.find_element(By.CSS_SELECTOR, "td.field-times_uln").text == "3.25"
+    driver.find_element(By.ID, "toggle-nav-sidebar").click()  # room for the list
+    admin.screenshot("worklist-labs")
+    driver.find_element(By.ID, "toggle-nav-sidebar").click()  # as it was (kept in the browser)
     row.find_element(By.LINK_TEXT, "Record as adverse event").click()
     term = driver.find_element(By.CSS_SELECTOR, ".field-term .select2-selection__rendered").text
     assert term.startswith("Alanine aminotransferase increased"), term
