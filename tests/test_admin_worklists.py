@@ -164,3 +164,12 @@ def test_study_and_site_filters_offer_only_the_user_s_own(make_user, multisite_s
     form = client.get("/admin/patients/patient/add/").context["adminform"].form
     assert [label for _, label in form.fields["site"].choices][1:] == sites
     assert Study.objects.count() > 1  # other studies exist, and are not offered
+
+
+def test_the_four_counts_take_four_queries_however_many_records(
+    site_patient, superuser, django_assert_num_queries
+):
+    for site in ("PKUPH", "NAVY", "PKUPH"):
+        high_alt(site_patient(site), superuser, accession=f"ALT-{site}")
+    with django_assert_num_queries(4):
+        assert [w.count for w in worklist_summary(superuser)] == [9, 6, 3, 0]
