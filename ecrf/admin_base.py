@@ -14,13 +14,29 @@ form error on its field (`add_service_errors`); `save_model` then runs it for re
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path as url_path
+from django.urls import reverse
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
-from ecrf.access import Action, grants_for, is_unrestricted, scope_queryset, study_ids_for
+from ecrf.access import (
+    Action,
+    can,
+    grants_for,
+    is_unrestricted,
+    scope_queryset,
+    study_ids_for,
+)
+from ecrf.audit import void_audited
+from ecrf.display import PlainNumberInput, number_display
 from ecrf.domain.errors import DomainError
 from ecrf.exceptions import ServiceError
 from ecrf.models import ClinicalRecord
@@ -71,13 +87,82 @@ def _allows(request, action: Action) -> bool:
     return any(g.allows(action) for g in grants_for(request.user))
 
 
+def _is_study(model) -> bool:
+    return model._meta.label == "trials.Study"
+
+
+def _is_site(model) -> bool:
+    return model._meta.label == "trials.Site"
+
+
+def site_scope_q(user, action: Action = Action.VIEW):
+    """Ids of the sites where the user may perform `action` (a queryset's filter); None means
+    every site."""
+    if is_unrestricted(user):
+        return None
+    condition = Q(pk__in=[])
+    for grant in grants_for(user):
+        if grant.allows(action):
+            condition |= Q(study_id=grant.study_id) if grant.all_sites else Q(pk__in=grant.site_ids)
+    return condition
+
+
+def site_label(site) -> str:
+    """A site as a person chooses it: the study it belongs to, then its code and name."""
+    return f"{site.study.registry_id} — {site.code} {site.name}"
+
+
+class ScopedRelatedFilter(admin.RelatedFieldListFilter):
+    """A list filter by study, site or arm that offers only those the user may see."""
+
+    def field_choices(self, field, request, model_admin):
+        model = field.related_model
+        queryset = model._default_manager.all()
+        user = request.user
+        if _is_site(model):
+            queryset = queryset.select_related("study")
+            condition = site_scope_q(user)
+            if condition is not None:
+                queryset = queryset.filter(condition)
+            return [(site.pk, site_label(site)) for site in queryset.order_by("study", "code")]
+        studies = study_ids_for(user, Action.VIEW)
+        if studies is not None:
+            study_path = "pk" if _is_study(model) else "study_id"
+            queryset = queryset.filter(**{f"{study_path}__in": studies})
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        return [(obj.pk, str(obj)) for obj in queryset]
+
+
+def _scoped_by_study(model) -> bool:
+    return _is_study(model) or any(f.name == "study" for f in model._meta.fields)
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why this record is void (entered in error, wrong patient...). Kept in the "
+        "audit trail.",
+    )
+    expected_version = forms.IntegerField(widget=forms.HiddenInput)
+
+
 class ScopedAdmin(SimpleHistoryAdmin):
-    """Read access for anyone with a role; rows limited to the user's studies and sites."""
+    """Read access for anyone with a role; rows limited to the user's studies and sites.
+
+    Decimals read as plain numbers (25, not 25.0000) in lists and read-only fields;
+    `number_values` may show another value for a field (None reads as —). Filters by study,
+    site or arm offer only the user's own. Clinical records show whether they are voided and,
+    where the role allows it, can be voided from their page with a reason (`void_view`)."""
 
     study_field: str = "study"
     site_field: str | None = "site"
     editable = False  # study design is read-only in the admin
     list_per_page = 50
+    number_values: dict = {}
+    voidable: bool | None = None  # None: a clinical record that can be edited can be voided
+    change_form_template = "admin/ecrf/change_form.html"
 
     def get_queryset(self, request):
         return scope_queryset(
@@ -103,6 +188,153 @@ class ScopedAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # --- Plain numbers --------------------------------------------------------------------------
+
+    def _decimal_names(self) -> set[str]:
+        return {f.name for f in self.model._meta.fields if isinstance(f, models.DecimalField)}
+
+    def _shown(self, names) -> list:
+        """The names, with each decimal field replaced by its plain-number display (one
+        callable per field and admin: Django matches read-only fields by identity)."""
+        displays = self.__dict__.setdefault("_number_displays", {})
+        decimals = self._decimal_names()
+        shown = []
+        for name in names:
+            if isinstance(name, str) and name in decimals:
+                if name not in displays:
+                    label = capfirst(self.model._meta.get_field(name).verbose_name)
+                    displays[name] = number_display(name, label, self.number_values.get(name))
+                name = displays[name]
+            shown.append(name)
+        return shown
+
+    def get_list_display(self, request):
+        names = list(super().get_list_display(request))
+        if issubclass(self.model, ClinicalRecord) and "is_voided" not in names:
+            names.append("is_voided")  # a voided record stays listed, flagged
+        return self._shown(names)
+
+    def readonly_field_names(self, request, obj=None) -> list:
+        return list(super().get_readonly_fields(request, obj))
+
+    def get_readonly_fields(self, request, obj=None):
+        return self._shown(self.readonly_field_names(request, obj))
+
+    def get_exclude(self, request, obj=None):
+        # A decimal shown as a plain number is not also a form field.
+        replaced = self._decimal_names() & set(self.readonly_field_names(request, obj))
+        excluded = super().get_exclude(request, obj)
+        return [*(excluded or ()), *sorted(replaced)] if replaced else excluded
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        # Seen, not changed: every decimal reads as a plain number.
+        return [
+            (title, {**options, "fields": self._shown(options["fields"])})
+            for title, options in fieldsets
+        ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.DecimalField):
+            kwargs.setdefault("widget", PlainNumberInput)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_list_filter(self, request):
+        return [self._scoped_filter(item) for item in super().get_list_filter(request)]
+
+    def _scoped_filter(self, item):
+        if not isinstance(item, str):
+            return item
+        field = get_fields_from_path(self.model, item)[-1]
+        if field.is_relation and field.related_model and _scoped_by_study(field.related_model):
+            return (item, ScopedRelatedFilter)
+        return item
+
+    # --- Voiding from the admin ----------------------------------------------------------------
+
+    def void_record(self, actor, record, *, reason, version):
+        """The API's void path: the record's void service, else the audited void."""
+        writes = getattr(self, "writes", None)
+        if writes is not None and writes.void is not None:
+            return writes.void_record(actor, record, reason=reason, version=version)
+        return void_audited(record, actor=actor, reason=reason, expected_version=version)
+
+    def _scope_ids(self, record) -> tuple[int, int | None]:
+        def follow(path: str):
+            *parts, last = path.split("__")
+            obj = record
+            for part in parts:
+                obj = getattr(obj, part)
+            return getattr(obj, f"{last}_id")
+
+        site = follow(self.site_field) if self.site_field else None
+        return follow(self.study_field), site
+
+    def may_void(self, request, record) -> bool:
+        voidable = self.editable if self.voidable is None else self.voidable
+        if not issubclass(self.model, ClinicalRecord) or not voidable:
+            return False
+        study_id, site_id = self._scope_ids(record)
+        return can(request.user, Action.VOID, study_id=study_id, site_id=site_id)
+
+    def _url_name(self, page: str) -> str:
+        return f"{self.model._meta.app_label}_{self.model._meta.model_name}_{page}"
+
+    def get_urls(self):
+        void = url_path(
+            "<path:object_id>/void/",
+            self.admin_site.admin_view(self.void_view),
+            name=self._url_name("void"),
+        )
+        return [void, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        record = self.get_queryset(request).filter(pk=object_id).first() if object_id else None
+        extra = dict(extra_context or {})
+        if record is not None and issubclass(self.model, ClinicalRecord):
+            extra["voided"] = record.is_voided
+            if not record.is_voided and self.may_void(request, record):
+                extra["void_url"] = reverse(f"admin:{self._url_name('void')}", args=[record.pk])
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def void_view(self, request, object_id):
+        """Asks why, then voids through the same path as the API's DELETE."""
+        record = self.get_queryset(request).filter(pk=object_id).first()
+        if record is None or not issubclass(self.model, ClinicalRecord):
+            raise Http404("No such record.")
+        opts = self.model._meta
+        change_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[record.pk])
+        if not self.may_void(request, record):
+            self.message_user(request, "Your role does not allow voiding here.", messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        data = request.POST if request.method == "POST" else None
+        form = VoidForm(data, initial={"expected_version": record.version})
+        if data is not None and form.is_valid() and not record.is_voided:
+            try:
+                self.void_record(
+                    request.user,
+                    record,
+                    reason=form.cleaned_data["reason"],
+                    version=form.cleaned_data["expected_version"],
+                )
+            except (ServiceError, DomainError, DjangoValidationError) as error:
+                add_service_errors(form, error)
+            else:
+                self.message_user(request, f"{capfirst(opts.verbose_name)} “{record}” voided.")
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": opts,
+            "original": record,
+            "title": f"Void this {opts.verbose_name}?",
+            "form": form,
+            "change_url": change_url,
+            "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        }
+        return TemplateResponse(request, "admin/ecrf/void.html", context)
+
 
 class AuditedRecordAdmin(ScopedAdmin):
     """Editable clinical records: reason required, version checked, user recorded."""
@@ -121,6 +353,9 @@ class AuditedRecordAdmin(ScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and _is_site(db_field.related_model):
+            field.queryset = field.queryset.select_related("study")
+            field.label_from_instance = site_label
         if field is None or is_unrestricted(request.user):
             return field
         if db_field.name == "site":
@@ -237,7 +472,7 @@ class ServiceBackedAdmin(AuditedRecordAdmin):
             return list(self.service_fields)
         return super().get_fields(request, obj)
 
-    def get_readonly_fields(self, request, obj=None):
+    def readonly_field_names(self, request, obj=None):
         audit = ["version"]
         if issubclass(self.model, ClinicalRecord):
             audit = ["is_voided", "voided_at", "voided_by", "void_reason", *audit]
@@ -274,6 +509,7 @@ class ServiceBackedAdmin(AuditedRecordAdmin):
             def __init__(self, *args, **kwargs):
                 super().__init__(*args, **kwargs)
                 admin.limit_to_patient(self)
+                admin.offer_drugs(self)
 
             def clean(self):
                 cleaned = super().clean()
@@ -284,20 +520,47 @@ class ServiceBackedAdmin(AuditedRecordAdmin):
         return ServiceValidatedForm
 
     @staticmethod
-    def limit_to_patient(form) -> None:
-        """A record of one patient offers only that patient's visits, lab results, events...:
-        the patient stored, posted, or preselected in the add page's address."""
+    def patient_id_of(form) -> int | None:
+        """The form's patient: stored, posted, or preselected in the add page's address."""
         patient_id = getattr(form.instance, "patient_id", None)
         if patient_id is None and "patient" in form.fields:
             patient_id = form.data.get("patient") or form.initial.get("patient")
         if not patient_id or not str(patient_id).isdigit():
+            return None
+        return int(patient_id)
+
+    @classmethod
+    def limit_to_patient(cls, form) -> None:
+        """A record of one patient offers only that patient's visits, lab results, events..."""
+        patient_id = cls.patient_id_of(form)
+        if patient_id is None:
             return
         for name, field in form.fields.items():
             queryset = getattr(field, "queryset", None)
             if name == "patient" or queryset is None:
                 continue
             if any(f.name == "patient" for f in queryset.model._meta.fields):
-                field.queryset = queryset.filter(patient_id=int(patient_id))
+                field.queryset = queryset.filter(patient_id=patient_id)
+
+    def drug_choices(self, form) -> list[str] | None:
+        """The drugs the form's `drug` may name (the patient's arm's), or None: typed."""
+        return None
+
+    def offer_drugs(self, form) -> None:
+        """A `drug` typed by hand becomes a choice among the drugs the record may name."""
+        if "drug" not in form.fields:
+            return
+        drugs = self.drug_choices(form)
+        if not drugs:
+            return
+        field = form.fields["drug"]
+        form.fields["drug"] = forms.ChoiceField(
+            choices=[("", "---------"), *((drug, drug) for drug in drugs)],
+            required=field.required,
+            label=field.label,
+            help_text="The drugs of the patient's arm (its regimens in the patient's protocol "
+            "version).",
+        )
 
     def write(self, request, form):
         data = form.cleaned_data  # fields fixed after creation are not in the change form

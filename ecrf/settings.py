@@ -139,6 +139,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
+# ISO dates and timestamps with their zone in the admin (ecrf/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["ecrf.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True  # every timestamp is stored in UTC

@@ -16,6 +16,7 @@ from patients.admin_forms import (
     StatusAdminForm,
 )
 from patients.admin_workflow import workflow_view
+from patients.checklist import eligibility_checklist
 from patients.eligibility import eligibility_evaluate
 from patients.models import Consent, EligibilityAssessment, Patient, PatientStatus
 from patients.selectors import latest_assessment
@@ -34,6 +35,21 @@ class ConsentInline(ReadOnlyInline):
     model = Consent
     fields = ["consented_at", "consent_version", "is_voided", "created_at"]
     readonly_fields = fields
+    show_change_link = True  # its page voids a consent recorded in error
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin_base.ScopedAdmin):
+    """Consents are recorded on the patient's consent page; one recorded in error is voided
+    here, with a reason (it stays in the audit trail)."""
+
+    study_field = "patient__study"
+    site_field = "patient__site"
+    voidable = True
+    list_display = ["patient", "consented_at", "consent_version", "created_at", "is_voided"]
+    list_filter = ["patient__study", "patient__site", "is_voided"]
+    search_fields = ["patient__subject_id", "consent_version"]
+    list_select_related = ["patient"]
 
 
 class EligibilityAssessmentInline(ReadOnlyInline):
@@ -169,10 +185,16 @@ class PatientAdmin(admin_base.ServiceBackedAdmin):
         table = None
         if previous is not None:
             table = (
-                ["criterion", "kind", "source", "met", "detail"],
+                ["criterion", "kind", "verdict", "detail"],
                 [
-                    [c["code"], c["kind"], c["source"], c["met"], c["detail"]]
-                    for c in previous.criteria
+                    [
+                        c["code"],
+                        c["kind"],
+                        c["words"],
+                        c["detail"]
+                        + (" (only an investigator may confirm)" if c["investigator_only"] else ""),
+                    ]
+                    for c in eligibility_checklist(previous)
                 ],
             )
         return workflow_view(

@@ -5,16 +5,28 @@ from __future__ import annotations
 from django import forms
 
 from ecrf.access import Action, can
+from patients.checklist import criterion_in_words
 from patients.models import ExitReason, Patient
 from patients.selectors import latest_assessment
 from patients.status_machine import CODED_REASON_TARGETS, next_statuses
 
-ANSWER_CHOICES = [
-    ("", "— keep the current answer —"),
-    ("met", "Met"),
-    ("not_met", "Not met"),
-    ("withdraw", "Withdraw the answer"),
-]
+# The answer's words follow the criterion's kind: an exclusion "met" is one that applies.
+ANSWER_WORDS = {
+    "inclusion": {"met": "Meets", "not_met": "Does not meet"},
+    "exclusion": {"met": "Applies (excluded)", "not_met": "Does not apply"},
+}
+
+
+def answer_choices(kind: str) -> list[tuple[str, str]]:
+    words = ANSWER_WORDS.get(kind, ANSWER_WORDS["inclusion"])
+    return [
+        ("", "— keep the current answer —"),
+        ("met", words["met"]),
+        ("not_met", words["not_met"]),
+        ("withdraw", "Withdraw the answer (not yet known)"),
+    ]
+
+
 ANSWER_VALUES = {"met": True, "not_met": False, "withdraw": None}
 
 
@@ -40,14 +52,14 @@ class EligibilityAdminForm(forms.Form):
             previous.answers if previous and previous.protocol_version_id == protocol.pk else {}
         )
         for criterion in self.criteria:
-            current = answers.get(criterion.code)
-            shown = "unanswered" if current is None else ("met" if current else "not met")
+            _, shown = criterion_in_words(criterion.kind, answers.get(criterion.code))
+            who = "" if may_answer else "; only an investigator may confirm this item"
             self.fields[f"answers__{criterion.code}"] = forms.ChoiceField(
                 label=f"{criterion.kind}: {criterion.code}",
-                choices=ANSWER_CHOICES,
+                choices=answer_choices(criterion.kind),
                 required=False,
                 disabled=not may_answer,
-                help_text=f"{criterion.text} (now: {shown})",
+                help_text=f"{criterion.text} (now: {shown}{who})",
             )
 
     def answers(self) -> dict[str, bool | None]:

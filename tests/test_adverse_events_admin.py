@@ -110,10 +110,14 @@ def test_drug_assessment_in_the_admin_is_limited_to_study_drugs(browser, patient
         "action_taken": "dose_not_changed",
         "reason_for_change": "",
     }
+    # The drug is a choice among the study drugs of the event's patient's arm.
+    page = browser.get(f"/admin/safety/adverseeventdrugassessment/add/?adverse_event={event.pk}")
+    offered = page.context["adminform"].form.fields["drug"].choices
+    assert offered == [("", "---------"), ("danazol", "danazol"), ("tacrolimus", "tacrolimus")]
     refused = browser.post("/admin/safety/adverseeventdrugassessment/add/", form)
     assert "drug" in form_errors(refused)
     accepted = browser.post(
-        "/admin/safety/adverseeventdrugassessment/add/", {**form, "drug": "Tacrolimus"}
+        "/admin/safety/adverseeventdrugassessment/add/", {**form, "drug": "tacrolimus"}
     )
     assert accepted.status_code == 302, form_errors(accepted)
     assert AdverseEventDrugAssessment.objects.get().drug == "tacrolimus"

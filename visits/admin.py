@@ -3,10 +3,9 @@ services as the API (window check, deviation flag, audited corrections)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.contrib import admin
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -16,10 +15,15 @@ from ecrf.admin_base import ScopedAdmin
 from patients.admin import PatientAdmin
 from patients.admin_workflow import workflow_view
 from patients.models import Patient
-from visits.admin_casebook import casebook_page
+from visits.admin_casebook import add_url, casebook_page
+from visits.labs.admin import LabResultAdmin
+from visits.labs.models import LabResult
 from visits.models import Visit, VisitStatus
+from visits.safety.admin import AdverseEventAdmin
+from visits.safety.models import AdverseEvent, CtcaeTerm
 from visits.selectors import visit_display_status
-from visits.services import unscheduled_visit_create, visit_correct, visit_record
+from visits.services import unscheduled_visit_create, visit_correct, visit_record, visit_void
+from visits.worklists import AdverseEventWorklistFilter, LabWorklistFilter, VisitWorklistFilter
 
 
 class VisitRecordAdminForm(forms.Form):
@@ -38,27 +42,6 @@ class UnscheduledVisitAdminForm(forms.Form):
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class WorklistFilter(admin.SimpleListFilter):
-    """The coordinator's morning lists: visits whose window has closed unrecorded, and visits
-    whose window is open at some point in the coming seven days."""
-
-    title = "worklist"
-    parameter_name = "worklist"
-
-    def lookups(self, request, model_admin):
-        return [("overdue", "Overdue (window closed, not recorded)"), ("week", "Due this week")]
-
-    def queryset(self, request, queryset):
-        today = timezone.localdate()
-        open_visits = queryset.filter(status=VisitStatus.SCHEDULED, is_voided=False)
-        if self.value() == "overdue":
-            return open_visits.filter(window_end__lt=today)
-        if self.value() == "week":
-            week_end = today + dt.timedelta(days=7)
-            return open_visits.filter(window_start__lte=week_end, window_end__gte=today)
-        return queryset
-
-
 @admin.register(Visit)
 class VisitAdmin(ScopedAdmin):
     study_field = "patient__study"
@@ -73,10 +56,20 @@ class VisitAdmin(ScopedAdmin):
         "current_status",
         "out_of_window",
     ]
-    list_filter = [WorklistFilter, "patient__study", "patient__site", "status", "out_of_window"]
+    list_filter = [
+        VisitWorklistFilter,
+        "patient__study",
+        "patient__site",
+        "status",
+        "out_of_window",
+    ]
     search_fields = ["patient__subject_id", "code"]
     list_select_related = ["patient"]
     readonly_fields = ["record_link"]
+    voidable = True  # an unscheduled visit entered in error; a scheduled one is recorded missed
+
+    def void_record(self, actor, record, *, reason, version):
+        return visit_void(actor=actor, visit=record, reason=reason, expected_version=version)
 
     @admin.display(description="status")
     def current_status(self, visit):
@@ -171,3 +164,69 @@ class PatientCasebookAdmin(PatientAdmin):
             perform=perform,
             submit_label="Record visit",
         )
+
+
+# The worklists (visits.worklists) read adverse events beside lab results, so their filters join
+# the lab and event lists here, above both apps; the admin index shows their counts.
+admin.site.index_template = "admin/ecrf_index.html"
+admin.site.unregister(LabResult)
+admin.site.unregister(AdverseEvent)
+
+
+@admin.register(LabResult)
+class LabResultWorklistAdmin(LabResultAdmin):
+    list_display = [*LabResultAdmin.list_display, "decide"]
+    list_filter = [LabWorklistFilter, *LabResultAdmin.list_filter]
+
+    def get_queryset(self, request):
+        # The suggested term's dictionary entry, so that "Record as adverse event" preselects it.
+        terms = CtcaeTerm.objects.filter(
+            meddra_code=OuterRef("ctcae_meddra_code"),
+            ctcae_version=OuterRef("patient__study__ctcae_version"),
+        )
+        return super().get_queryset(request).annotate(term_id=Subquery(terms.values("pk")[:1]))
+
+    def get_list_display(self, request):
+        if request.GET.get("worklist") == "awaiting_ctcae":  # what a decision needs, in one view
+            return self._shown(
+                ["patient", "collected_at", "test_code", "value", "unit", "times_uln",
+                 "ctcae_term", "ctcae_grade", "decide"]
+            )  # fmt: skip
+        return super().get_list_display(request)
+
+    @admin.display(description="CTCAE decision")
+    def decide(self, result):
+        if not result.ctcae_grade or result.is_voided:
+            return "—"
+        url = add_url(
+            "safety/adverseevent",
+            patient=result.patient_id,
+            visit=result.visit_id,
+            lab_result=result.pk,
+            term=getattr(result, "term_id", None),
+            grade=result.ctcae_grade,
+            onset_date=timezone.localdate(result.collected_at).isoformat(),
+        )
+        return format_html('<a href="{}">Record as adverse event</a>', url)
+
+
+@admin.register(AdverseEvent)
+class AdverseEventWorklistAdmin(AdverseEventAdmin):
+    list_filter = [AdverseEventWorklistFilter, *AdverseEventAdmin.list_filter]
+    list_display = [
+        name if name != "reporting_deadline" else "report_due"
+        for name in AdverseEventAdmin.list_display
+    ]
+
+    @admin.display(description="SAE report due")
+    def report_due(self, event):
+        deadline = event.reporting_deadline
+        if deadline is None:
+            return "—"
+        local = timezone.localtime(deadline)
+        left = deadline - timezone.now()
+        when = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+        if left.total_seconds() <= 0:
+            return f"{when} (passed)"
+        hours, rest = divmod(int(left.total_seconds()), 3600)
+        return f"{when} (in {hours} h {rest // 60:02d} min)"

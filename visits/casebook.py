@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from django.db import models
 
+from ecrf.display import plain_number
+from patients.checklist import criterion_in_words, eligibility_checklist
 from patients.models import Consent, EligibilityAssessment, Patient
 from visits.dosing.models import DoseAdjustment, DoseRecord
 from visits.findings.models import BleedingAssessment, RescueTherapy
@@ -19,6 +21,8 @@ from visits.labs.models import LabResult
 from visits.models import Visit
 from visits.safety.models import AdverseEvent
 from visits.selectors import visit_display_status
+
+__all__ = ["criterion_in_words", "eligibility_checklist", "patient_casebook", "plain_number"]
 
 # Record kinds of the combined audit trail: label, model, filter to the patient's rows.
 AUDITED_KINDS: tuple[tuple[str, type[models.Model], str], ...] = (
@@ -182,40 +186,3 @@ def display_value(value) -> str:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return str(value)
-
-
-def plain_number(value: Decimal | None) -> str:
-    """A decimal without trailing zeros or exponent: 25.0000 → 25, 1.2500 → 1.25."""
-    if value is None:
-        return "—"
-    text = format(value.normalize(), "f")
-    return text
-
-
-def criterion_in_words(kind: str, met: bool | None) -> tuple[str, str]:
-    """(verdict, wording) of one eligibility criterion: for an exclusion, "met" means the
-    exclusion applies, so an exclusion that does not apply reads as passed."""
-    if met is None:
-        return "open", "not yet known"
-    if kind == "exclusion":
-        return ("fails", "applies (excluded)") if met else ("passes", "does not apply")
-    return ("passes", "meets") if met else ("fails", "does not meet")
-
-
-def eligibility_checklist(assessment: EligibilityAssessment | None) -> list[dict]:
-    if assessment is None:
-        return []
-    rows = []
-    for criterion in assessment.criteria:
-        verdict, words = criterion_in_words(criterion["kind"], criterion["met"])
-        rows.append(
-            {
-                "code": criterion["code"],
-                "kind": criterion["kind"],
-                "verdict": verdict,
-                "words": words,
-                "detail": criterion.get("detail") or "",
-                "investigator_only": criterion.get("source") == "investigator",
-            }
-        )
-    return rows

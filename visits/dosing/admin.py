@@ -1,6 +1,8 @@
 from django.contrib import admin
 
 from ecrf.admin_base import PatientRecordAdmin, ReadOnlyInline, ScopedAdmin
+from patients.models import Patient
+from trials.models import Regimen
 from visits.dosing.models import DoseAdjustment, DosePlan, DoseRecord, TaperWeek, TitrationDecision
 from visits.dosing.services.adjustments import DOSE_ADJUSTMENT_WRITES
 from visits.dosing.services.records import DOSE_RECORD_FIELDS, DOSE_RECORD_WRITES
@@ -25,8 +27,26 @@ class DosePlanAdmin(ScopedAdmin):
     inlines = [TaperWeekInline]
 
 
+def arm_drugs(patient_id: int | None) -> list[str]:
+    """The drugs of the patient's arm in the patient's protocol version, in protocol order."""
+    patient = Patient.objects.filter(pk=patient_id).only("arm", "protocol_version").first()
+    if patient is None or patient.arm_id is None:
+        return []
+    regimens = Regimen.objects.filter(
+        protocol_version_id=patient.protocol_version_id, arm_id=patient.arm_id
+    ).order_by("order")
+    return list(dict.fromkeys(regimens.values_list("drug", flat=True)))
+
+
+class ArmDrugAdmin(PatientRecordAdmin):
+    """A dose's drug is chosen among the patient's arm's drugs."""
+
+    def drug_choices(self, form):
+        return arm_drugs(self.patient_id_of(form))
+
+
 @admin.register(DoseRecord)
-class DoseRecordAdmin(PatientRecordAdmin):
+class DoseRecordAdmin(ArmDrugAdmin):
     list_display = ["patient", "drug", "start_date", "end_date", "dose_mg", "frequency", "given"]
     list_filter = ["drug", "given", "frequency", "is_voided", "patient__study"]
     search_fields = ["patient__subject_id", "drug"]
@@ -38,7 +58,7 @@ class DoseRecordAdmin(PatientRecordAdmin):
 
 
 @admin.register(DoseAdjustment)
-class DoseAdjustmentAdmin(PatientRecordAdmin):
+class DoseAdjustmentAdmin(ArmDrugAdmin):
     list_display = ["patient", "drug", "effective_date", "previous_daily_mg", "new_daily_mg"]
     list_filter = ["drug", "reason_code", "is_voided", "patient__study"]
     search_fields = ["patient__subject_id", "drug"]

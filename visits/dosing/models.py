@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from ecrf.display import plain_number
 from ecrf.models import AuditedModel, ClinicalRecord
 
 MG = {"max_digits": 12, "decimal_places": 4}
@@ -52,7 +53,8 @@ class DosePlan(ClinicalRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.patient} {self.drug} plan v{self.plan_version}: {self.rounded_mg} mg"
+        dose = plain_number(self.rounded_mg)
+        return f"{self.patient} {self.drug} plan v{self.plan_version}: {dose} mg"
 
 
 class TaperWeek(AuditedModel):
@@ -67,7 +69,7 @@ class TaperWeek(AuditedModel):
         constraints = [models.UniqueConstraint(fields=["plan", "week"], name="taper_week_unique")]
 
     def __str__(self) -> str:
-        return f"week {self.week}: {self.daily_mg} mg/day"
+        return f"week {self.week}: {plain_number(self.daily_mg)} mg/day"
 
 
 class DoseFrequency(models.TextChoices):
@@ -110,7 +112,8 @@ class DoseRecord(ClinicalRecord):
 
     def __str__(self) -> str:
         until = self.end_date or "ongoing"
-        return f"{self.patient} {self.drug} {self.daily_mg} mg/day {self.start_date}–{until}"
+        daily = plain_number(self.daily_mg)
+        return f"{self.patient} {self.drug} {daily} mg/day {self.start_date}–{until}"
 
 
 class AdjustmentReason(models.TextChoices):
@@ -153,7 +156,8 @@ class DoseAdjustment(ClinicalRecord):
 
     def __str__(self) -> str:
         return (
-            f"{self.patient} {self.drug} {self.previous_daily_mg} → {self.new_daily_mg} mg/day "
+            f"{self.patient} {self.drug} {plain_number(self.previous_daily_mg)} → "
+            f"{plain_number(self.new_daily_mg)} mg/day "
             f"from {self.effective_date}"
         )
 

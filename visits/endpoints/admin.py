@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 
 from ecrf.access import Action, can, scope_queryset
 from ecrf.admin_base import ScopedAdmin
+from ecrf.display import plain_number
 from ecrf.domain.endpoints import baseline_platelets, parse_response_criteria
 from patients.models import Patient
 from trials.selectors import studies_for
@@ -132,10 +133,14 @@ def patient_chart(patient: Patient, version, result: dict) -> str:
     ]
     rescue = [ChartSpan(r.start, r.stop or course.as_of, r.therapy) for r in course.rescue]
     dose_changes = [
-        ChartMark(a.effective_date, f"{a.drug}: {a.previous_daily_mg} → {a.new_daily_mg} mg/day")
+        ChartMark(
+            a.effective_date,
+            f"{a.drug}: {plain_number(a.previous_daily_mg)} → "
+            f"{plain_number(a.new_daily_mg)} mg/day",
+        )
         for a in DoseAdjustment.objects.filter(patient=patient, is_voided=False)
     ] + [
-        ChartMark(r.start_date, f"{r.drug} {r.daily_mg} mg/day from {r.start_date}")
+        ChartMark(r.start_date, f"{r.drug} {plain_number(r.daily_mg)} mg/day from {r.start_date}")
         for r in DoseRecord.objects.filter(patient=patient, is_voided=False)
     ]
     return platelet_chart_svg(

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from ecrf.admin_base import PatientRecordAdmin, ServiceBackedAdmin
+from ecrf.domain.units import RangeIndicator
 from visits.labs import services
 from visits.labs.models import LabResult, ReferenceRange
 
@@ -22,6 +23,10 @@ LAB_RESULT_DERIVED_FIELDS = (
 )
 
 
+def times_uln_if_high(result: LabResult):
+    return result.times_uln if result.indicator == RangeIndicator.HIGH.value else None
+
+
 @admin.register(LabResult)
 class LabResultAdmin(PatientRecordAdmin):
     list_display = [
@@ -40,6 +45,9 @@ class LabResultAdmin(PatientRecordAdmin):
     list_filter = ["patient__study", "patient__site", "test_code", "indicator", "is_voided"]
     search_fields = ["patient__subject_id", "test_code", "source_accession"]
     date_hierarchy = "collected_at"
+    # ×ULN says how far above the upper limit a value is: meaningless for a normal or low
+    # value (a low platelet count is not "0.05 × ULN"), so it shows for high values only.
+    number_values = {"times_uln": times_uln_if_high}
     writes = services.LAB_RESULT_WRITES
     # A new result: its patient and accession, and what a correction may change later.
     service_fields = ("patient", "source_accession", *sorted(services.CORRECTABLE_FIELDS))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from ecrf.display import plain_number
 from ecrf.domain.units import RangeIndicator
 from ecrf.models import AuditedModel, ClinicalRecord
 
@@ -109,7 +110,7 @@ class LabResult(ClinicalRecord):
 
     def __str__(self) -> str:
         day = f"{self.collected_at:%Y-%m-%d}"
-        return f"{self.patient} {self.test_code} {self.value} {self.unit} ({day})"
+        return f"{self.patient} {self.test_code} {plain_number(self.value)} {self.unit} ({day})"
 
 
 class ReferenceRange(AuditedModel):
@@ -164,5 +165,6 @@ class ReferenceRange(AuditedModel):
 
     def __str__(self) -> str:
         return (
-            f"{self.site.code}/{self.laboratory} {self.test_code} {self.lln}-{self.uln} {self.unit}"
+            f"{self.site.code}/{self.laboratory} {self.test_code} "
+            f"{plain_number(self.lln)}-{plain_number(self.uln)} {self.unit}"
         )

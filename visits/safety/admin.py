@@ -77,6 +77,16 @@ class DrugAssessmentAdmin(ServiceBackedAdmin):
     service_fields = ("adverse_event", "drug", "causality", "action_taken")
     fixed_after_creation = ("adverse_event", "drug")
 
+    def drug_choices(self, form):
+        """The study drugs of the event's patient (the event stored, posted or preselected)."""
+        event_id = getattr(form.instance, "adverse_event_id", None)
+        if event_id is None:
+            event_id = form.data.get("adverse_event") or form.initial.get("adverse_event")
+        if not event_id or not str(event_id).isdigit():
+            return None
+        event = AdverseEvent.objects.filter(pk=int(event_id)).select_related("patient").first()
+        return sorted(services.study_drugs_of(event.patient).values()) if event else None
+
     def create_record(self, actor, values):
         event = values.pop("adverse_event")
         assessment = services.DrugAssessmentInput(**values)
