@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "ecrf.request_limits.DatabaseUnavailableMiddleware",
     # Records the acting user on every history row written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # issue 11: a POST retried with the same Idempotency-Key gets the first answer again.
+    "ecrf.idempotency.IdempotencyKeyMiddleware",
     # issue 13: turns a locked-out login into a 429 (must stay last).
     "axes.middleware.AxesMiddleware",
 ]
@@ -266,6 +268,8 @@ DATABASE_RETRY_AFTER_SECONDS = int(os.environ.get("DATABASE_RETRY_AFTER_SECONDS"
 
 # API tokens expire (ecrf/tokens.py); a login replaces the user's earlier token.
 API_TOKEN_TTL = dt.timedelta(hours=float(os.environ.get("API_TOKEN_TTL_HOURS", "12")))
+# issue 11: how long the answer to a POST with an Idempotency-Key is kept for its retries.
+IDEMPOTENCY_KEY_TTL = dt.timedelta(hours=float(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24")))
 
 LOGGING = {
     "version": 1,
