@@ -96,6 +96,13 @@ class ContractAutoSchema(AutoSchema):
         # Duck-typed on ecrf.api.AuditedRecordViewSet (importing it here would be circular).
         return hasattr(self.view, "output_serializer_class") and hasattr(self.view, "void_record")
 
+    def get_filter_backends(self):
+        # Only a view-set's `list` filters its queryset; its other paginated actions (history,
+        # consent, eligibility, ae-suggestions, ...) take no filter, so none is documented.
+        if getattr(self.view, "action", None) not in (None, "list"):
+            return []
+        return super().get_filter_backends()
+
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
         names = {p.name for p in parameters if isinstance(p, OpenApiParameter)}
@@ -157,14 +164,15 @@ class ContractAutoSchema(AutoSchema):
 
 
 class ContractFilterExtension(DjangoFilterExtension):
-    """django-filter's parameters, plus `updated_since` (ecrf.filters)."""
+    """django-filter's parameters, plus `updated_since`, `include_voided` and the clinical date
+    range (ecrf.filters)."""
 
     target_class = "ecrf.filters.ContractFilterBackend"
     priority = 1
 
     def get_schema_operation_parameters(self, auto_schema, *args, **kwargs):
-        from ecrf.filters import updated_since_parameter
+        from ecrf.filters import contract_parameters
 
         parameters = super().get_schema_operation_parameters(auto_schema, *args, **kwargs)
         queryset = getattr(auto_schema.view, "queryset", None)
-        return [*parameters, *updated_since_parameter(queryset)]
+        return [*parameters, *contract_parameters(auto_schema.view, queryset)]

@@ -167,9 +167,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "ecrf.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        # django-filter, plus `updated_since` and a 400 for unknown filters (issue 11).
+        # django-filter, plus `updated_since`, `include_voided`, clinical date ranges, codes in
+        # any case and a 400 for unknown filters (issue 11).
         "ecrf.filters.ContractFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        # An unknown `ordering` is a 400 listing the accepted ones (issue 11).
+        "ecrf.filters.ContractOrderingFilter",
     ],
     # --- API contract (issue 11): JSON bodies only, so the schema offers JSON only; the schema
     # class documents errors, ETag/If-Match and Idempotency-Key on every operation.

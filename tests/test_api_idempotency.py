@@ -5,6 +5,7 @@ key; concurrent duplicates are stored once."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import threading
 import time
@@ -113,9 +114,7 @@ def test_the_same_key_for_another_request_is_a_422_and_stores_nothing(
 ):
     client = client_for(coordinator)
     assert (
-        client.post(
-            "/api/lab-results/", lab_body(patient), HTTP_IDEMPOTENCY_KEY="k-1"
-        ).status_code
+        client.post("/api/lab-results/", lab_body(patient), HTTP_IDEMPOTENCY_KEY="k-1").status_code
         == 201
     )
     other = lab_body(patient, **change) if change else {"patient": patient.pk, "weight_kg": "61"}
@@ -186,7 +185,9 @@ def test_an_expired_key_is_free_again_and_purged(client_for, coordinator, patien
     )
 
     IdempotencyKey.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
-    call_command("purge_idempotency_keys", stdout=open("/dev/null", "w"))
+    out = io.StringIO()
+    call_command("purge_idempotency_keys", stdout=out)
+    assert out.getvalue() == "Deleted 1 expired idempotency key(s).\n"
     assert IdempotencyKey.objects.count() == 0
 
 
@@ -203,7 +204,9 @@ def test_a_malformed_key_is_a_400_naming_the_header(client_for, coordinator, pat
 
 
 @pytest.mark.django_db
-def test_other_posts_replay_too_a_patient_is_screened_once(client_for, coordinator, multisite_study):
+def test_other_posts_replay_too_a_patient_is_screened_once(
+    client_for, coordinator, multisite_study
+):
     site = multisite_study.sites.get(code="PKUPH")
     body = {
         "study": multisite_study.pk,
@@ -262,6 +265,8 @@ def test_the_schema_documents_the_key_on_every_post_by_a_user(client_for, superu
 
 def _waiting_backends() -> int:
     with connection.cursor() as cursor:
+        # Statistics are a snapshot per transaction: take a fresh one each time.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity "
             "WHERE datname = current_database() AND wait_event_type = 'Lock'"

@@ -203,6 +203,7 @@ class LabResultViewSet(PatientRecordViewSet):
         "is_voided",
     ]
     ordering_fields = ["collected_at", "test_code", "created_at"]
+    date_range_field = "collected_at"
     ordering = ["collected_at", "id"]
 
     def get_serializer_class(self):
@@ -292,6 +293,7 @@ class ReferenceRangeViewSet(AuditedRecordViewSet):
     study_field = "site__study"
     site_field = "site"
     filterset_fields = ["site", "laboratory", "test_code", "sex"]
+    code_filters = {"site_code": ("site__code",)}
     ordering_fields = ["test_code", "effective_from"]
     ordering = ["site", "laboratory", "test_code", "effective_from"]
 
