@@ -60,7 +60,8 @@ def test_an_unknown_filter_is_a_400_listing_the_accepted_ones(client):
     [error] = response.json()["errors"]
     assert (error["field"], error["code"]) == ("colected_after", "unknown_filter")
     assert error["message"] == (
-        "Unknown filter; this list accepts: collected_after, collected_before, ctcae_grade, "
+        "Unknown filter; this list accepts: accession, collected_after, collected_before, "
+        "ctcae_grade, "
         "format, include_voided, indicator, is_voided, ordering, page, page_size, patient, "
         "range_source, test_code, updated_since, visit."
     )
