@@ -255,6 +255,29 @@ class ContractOrderingFilter(OrderingFilter):
     """`?ordering=` with a field the list cannot be ordered by is a 400 listing those it can
     (DRF would silently drop it)."""
 
+    def get_default_valid_fields(self, queryset, view, context=None):
+        # A list without `ordering_fields` orders by its answer's stored columns only (not by
+        # nested objects or computed values, which would duplicate rows or fail).
+        concrete = {f.name for f in queryset.model._meta.concrete_fields}
+        return [
+            (name, label)
+            for name, label in super().get_default_valid_fields(queryset, view, context or {})
+            if name in concrete
+        ]
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        queryset = getattr(view, "queryset", None)
+        if queryset is None:
+            return parameters
+        valid = sorted(name for name, _ in self.get_valid_fields(queryset, view, {}))
+        for parameter in parameters:
+            parameter["description"] = (
+                f"Order by {', '.join(valid)}; prefix - for descending, several comma-separated. "
+                "Anything else is a 400."
+            )
+        return parameters
+
     def get_ordering(self, request, queryset, view):
         raw = request.query_params.get(self.ordering_param)
         if raw:
