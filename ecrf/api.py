@@ -186,26 +186,52 @@ class ScopedReadMixin:
                 f"Your role in this study does not allow '{action_name.value}'.", field=None
             )
 
+    # Stored fields the answer shows under another shape (e.g. a lab's CTCAE suggestion, one
+    # `ctcae` object): stored name → the dotted path of the answer, for the history.
+    history_field_names: dict[str, str] = {}
+
     def history_presenter(self, instance):
-        """Stored values as this resource's answers say them: the answer's field names (`visit`,
-        not `visit_id`) and formats (decimals, timestamps), ids for references."""
+        """Stored values as this resource's answers say them: the answer's field names
+        (`accession`, not `source_accession`; `visit`, not `visit_id`) and formats (decimals,
+        timestamps in UTC with Z), references as the answer gives them (ids, or codes where the
+        answer shows a code, e.g. a patient's `arm`). A stored field the answer does not show
+        keeps its stored name."""
         serializer_class = getattr(self, "output_serializer_class", None) or self.serializer_class
         answer_fields = serializer_class().fields if serializer_class is not None else {}
         by_source = {
-            field.source: field
-            for field in answer_fields.values()
-            if not isinstance(field, (serializers.RelatedField, serializers.SerializerMethodField))
+            field.source: (name, field)
+            for name, field in answer_fields.items()
+            if field.source and "." not in field.source and field.source != "*"
         }
         model_fields = {f.attname: f for f in instance._meta.concrete_fields}
         timestamp = serializers.DateTimeField()
+        codes: dict[tuple, object] = {}
+
+        def code_of(model_field, slug_field: str, pk):
+            key = (model_field.related_model, slug_field, pk)
+            if key not in codes:
+                codes[key] = (
+                    model_field.related_model._default_manager.filter(pk=pk)
+                    .values_list(slug_field, flat=True)
+                    .first()
+                )
+            return codes[key]
 
         def present(attname: str, value):
             model_field = model_fields.get(attname)
-            name = model_field.name if model_field is not None else attname
-            if value is None or (model_field is not None and model_field.is_relation):
+            stored_name = model_field.name if model_field is not None else attname
+            name, answer_field = by_source.get(stored_name, (None, None))
+            name = name or self.history_field_names.get(stored_name, stored_name)
+            if value is None:
+                return name, None
+            if model_field is not None and model_field.is_relation:
+                if isinstance(answer_field, serializers.SlugRelatedField):
+                    return name, code_of(model_field, answer_field.slug_field, value)
                 return name, value
-            if name in by_source:
-                return name, by_source[name].to_representation(value)
+            if answer_field is not None and not isinstance(
+                answer_field, (serializers.RelatedField, serializers.SerializerMethodField)
+            ):
+                return name, answer_field.to_representation(value)
             if isinstance(value, dt.datetime):
                 return name, timestamp.to_representation(value)
             if isinstance(value, (dt.date, Decimal)):
@@ -311,9 +337,10 @@ def record_schema(viewset: type[AuditedRecordViewSet]) -> type[AuditedRecordView
         )
     }
     if viewset.create_serializer_class is not None:
-        writes["create"] = extend_schema(
-            request=viewset.create_serializer_class, responses={201: output}
-        )
+        created = {201: output}
+        if getattr(viewset, "create_may_answer_stored", False):
+            created[200] = output  # the stored record, for a resent one (e.g. a lab accession)
+        writes["create"] = extend_schema(request=viewset.create_serializer_class, responses=created)
     if viewset.update_serializer_class is not None:
         update = extend_schema(request=viewset.update_serializer_class, responses=output)
         writes["update"] = writes["partial_update"] = update

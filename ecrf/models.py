@@ -157,3 +157,32 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.username}"
+
+
+class IdempotencyKey(models.Model):
+    """The answer to a POST sent with an `Idempotency-Key` header (issue 11), so a retry with the
+    same key and body gets the same answer and stores nothing new (ecrf/idempotency.py).
+
+    Keys are per user; only successful (2xx) answers are kept, until `expires_at`."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2000, help_text="Path and query string of the request.")
+    request_hash = models.CharField(
+        max_length=64, help_text="SHA-256 of the body (canonical JSON when it parses)."
+    )
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.TextField(help_text="The answer's body as sent.")
+    response_content_type = models.CharField(max_length=100)
+    response_etag = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} ({self.key})"

@@ -8,7 +8,9 @@ from the views:
   record named in the path, or a page past the last), 409 and 415 on writes (stale version,
   state conflicts; a body not JSON), 429 when the view is throttled;
 - a void (DELETE) answers 200 with the voided record, and asks for `reason` and `version`;
-- `If-Match` on updates and voids, `ETag` on every single-record answer of a versioned record.
+- `If-Match` on updates and voids, `ETag` on every single-record answer of a versioned record;
+- `Idempotency-Key` on every POST that needs a user (ecrf/idempotency.py), with the 422 of a key
+  reused for another request and the `Idempotent-Replayed` header of a replayed answer.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ ERROR_DESCRIPTIONS = {
     "404": "No such record among those you may see.",
     "409": "Conflict: a stale `version`/If-Match, or the record's state does not allow this.",
     "415": "The body is not JSON (send `Content-Type: application/json`).",
+    "422": "This Idempotency-Key was used for another request (other path or body).",
     "429": "Too many requests; retry after `Retry-After` seconds.",
 }
 
@@ -62,6 +65,24 @@ ETAG = OpenApiParameter(
     response=["200", "201"],
     description='The record\'s version, quoted (e.g. "3"); echo it in If-Match.',
 )
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Any unique string of yours (e.g. a UUID), at most 255 printable ASCII "
+    "characters. A retry with the same key and body within 24 hours gets the first successful "
+    "answer again (with `Idempotent-Replayed: true`) and stores nothing new; the same key with "
+    "another body is a 422. Keys are per user; an error answer does not spend the key.",
+)
+IDEMPOTENT_REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed",
+    {"type": "string", "enum": ["true"]},
+    location=OpenApiParameter.HEADER,
+    response=["200", "201"],
+    description="Present (`true`) when this is the stored answer to an earlier request with "
+    "the same Idempotency-Key.",
+)
 VOID_VERSION = OpenApiParameter(
     "version", int, description="The version you read (alternative to the body or If-Match)."
 )
@@ -74,6 +95,13 @@ class ContractAutoSchema(AutoSchema):
     def _is_versioned_record_view(self) -> bool:
         # Duck-typed on ecrf.api.AuditedRecordViewSet (importing it here would be circular).
         return hasattr(self.view, "output_serializer_class") and hasattr(self.view, "void_record")
+
+    def get_filter_backends(self):
+        # Only a view-set's `list` filters its queryset; its other paginated actions (history,
+        # consent, eligibility, ae-suggestions, ...) take no filter, so none is documented.
+        if getattr(self.view, "action", None) not in (None, "list"):
+            return []
+        return super().get_filter_backends()
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
@@ -92,7 +120,14 @@ class ContractAutoSchema(AutoSchema):
                 add(VOID_VERSION)
             if action_name in SINGLE_RECORD_ACTIONS:
                 add(ETAG)
+        if self._takes_idempotency_key():
+            add(IDEMPOTENCY_KEY)
+            add(IDEMPOTENT_REPLAYED)
         return parameters
+
+    def _takes_idempotency_key(self) -> bool:
+        # ecrf.idempotency applies to POSTs by a user; the anonymous token login has no user.
+        return self.method == "POST" and bool(self.get_auth())
 
     def _get_response_bodies(self, direction="response"):
         if self.method == "DELETE" and self._is_versioned_record_view():
@@ -114,6 +149,8 @@ class ContractAutoSchema(AutoSchema):
         codes.append("404")  # the record named in the path, or a page past the last
         if self.method in WRITE_METHODS:
             codes += ["409", "415"]
+        if self._takes_idempotency_key():
+            codes.append("422")
         if self.view.get_throttles():
             codes.append("429")
         return codes
@@ -127,14 +164,15 @@ class ContractAutoSchema(AutoSchema):
 
 
 class ContractFilterExtension(DjangoFilterExtension):
-    """django-filter's parameters, plus `updated_since` (ecrf.filters)."""
+    """django-filter's parameters, plus `updated_since`, `include_voided` and the clinical date
+    range (ecrf.filters)."""
 
     target_class = "ecrf.filters.ContractFilterBackend"
     priority = 1
 
     def get_schema_operation_parameters(self, auto_schema, *args, **kwargs):
-        from ecrf.filters import updated_since_parameter
+        from ecrf.filters import contract_parameters
 
         parameters = super().get_schema_operation_parameters(auto_schema, *args, **kwargs)
         queryset = getattr(auto_schema.view, "queryset", None)
-        return [*parameters, *updated_since_parameter(queryset)]
+        return [*parameters, *contract_parameters(auto_schema.view, queryset)]

@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "ecrf.request_limits.DatabaseUnavailableMiddleware",
     # Records the acting user on every history row written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # issue 11: a POST retried with the same Idempotency-Key gets the first answer again.
+    "ecrf.idempotency.IdempotencyKeyMiddleware",
     # issue 13: turns a locked-out login into a 429 (must stay last).
     "axes.middleware.AxesMiddleware",
 ]
@@ -167,9 +169,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "ecrf.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        # django-filter, plus `updated_since` and a 400 for unknown filters (issue 11).
+        # django-filter, plus `updated_since`, `include_voided`, clinical date ranges, codes in
+        # any case and a 400 for unknown filters (issue 11).
         "ecrf.filters.ContractFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        # An unknown `ordering` is a 400 listing the accepted ones (issue 11).
+        "ecrf.filters.ContractOrderingFilter",
     ],
     # --- API contract (issue 11): JSON bodies only, so the schema offers JSON only; the schema
     # class documents errors, ETag/If-Match and Idempotency-Key on every operation.
@@ -268,6 +272,8 @@ DATABASE_RETRY_AFTER_SECONDS = int(os.environ.get("DATABASE_RETRY_AFTER_SECONDS"
 
 # API tokens expire (ecrf/tokens.py); a login replaces the user's earlier token.
 API_TOKEN_TTL = dt.timedelta(hours=float(os.environ.get("API_TOKEN_TTL_HOURS", "12")))
+# issue 11: how long the answer to a POST with an Idempotency-Key is kept for its retries.
+IDEMPOTENCY_KEY_TTL = dt.timedelta(hours=float(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24")))
 
 LOGGING = {
     "version": 1,

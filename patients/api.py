@@ -191,6 +191,9 @@ class PatientViewSet(AuditedRecordViewSet):
     writes = PATIENT_WRITES
     filterset_fields = ["study", "site", "subject_id", "status", "sex", "arm", "is_voided"]
     ordering_fields = ["subject_id", "screened_on", "created_at"]
+    date_range_field = "screened_on"
+    # References answered as codes are filtered by code too, in any case (issue 11).
+    code_filters = {"arm": ("arm__code",), "site_code": ("site__code",)}
     ordering = ["subject_id"]
 
     def create_record(self, serializer):

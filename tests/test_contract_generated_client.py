@@ -168,16 +168,30 @@ def test_every_generated_module_imports_and_a_patient_course_runs_through_the_cl
         )
     assert labs["PLAT"].indicator is None  # no range sent nor stored: null, not ""
     assert labs["ALT"].indicator == "NORMAL"
+    assert labs["ALT"].accession == "ACC-ALT"
 
-    ok(
-        api("ecog_assessments", "ecog_assessments_create").sync_detailed(
-            client=client,
-            body=model("ecog_assessment_create_request").from_dict(
-                {"patient": patient.id, "assessed_on": yesterday.isoformat(), "score": 1}
-            ),
+    # Retries as a lab interface makes them: the same accession again is the stored result
+    # (200); a POST retried with its Idempotency-Key gets the first answer, marked replayed.
+    resent = ok(
+        api("lab_results", "lab_results_create").sync_detailed(
+            client=client, body=model("lab_result_create_request").from_dict(body)
         ),
-        201,
+        200,
     )
+    assert resent.id == labs[body["test_code"]].id
+    ecog_body = model("ecog_assessment_create_request").from_dict(
+        {"patient": patient.id, "assessed_on": yesterday.isoformat(), "score": 1}
+    )
+    ecog_answers = [
+        api("ecog_assessments", "ecog_assessments_create").sync_detailed(
+            client=client, body=ecog_body, idempotency_key=f"ecog-{patient.id}"
+        )
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in ecog_answers] == [201, 201]
+    assert ecog_answers[1].headers["Idempotent-Replayed"] == "true"
+    assert ecog_answers[0].parsed.id == ecog_answers[1].parsed.id
+
     first = ok(
         api("patients", "patients_eligibility_create").sync_detailed(patient.id, client=client),
         201,
@@ -266,6 +280,10 @@ def test_every_generated_module_imports_and_a_patient_course_runs_through_the_cl
         200,
     )
     assert voided.is_voided is True
+    events = api("adverse_events", "adverse_events_list")
+    assert ok(events.sync_detailed(client=client, patient=patient.id), 200).count == 0
+    mirrored = ok(events.sync_detailed(client=client, patient=patient.id, include_voided=True), 200)
+    assert [(e.id, e.is_voided) for e in mirrored.results] == [(event.id, True)]
 
     history = ok(
         api("lab_results", "lab_results_history_list").sync_detailed(alt.id, client=client), 200

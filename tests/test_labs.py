@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -393,12 +394,50 @@ def test_results_of_other_sites_are_invisible(
     assert client.get("/api/lab-results/").json()["count"] == 0
 
 
-def test_duplicate_accession_in_single_entry_is_a_conflict(client, patient):
-    assert post(client, patient, source_accession="ACC-1").status_code == 201
-    again = post(client, patient, source_accession="ACC-1", value="10")
+def test_a_resent_accession_is_answered_with_the_stored_result(client, patient):
+    first = post(client, patient, accession="ACC-1")
+    assert first.status_code == 201, first.json()
+    assert first.json()["accession"] == "ACC-1"
+    resent = post(client, patient, accession="ACC-1")
+    assert resent.status_code == 200
+    assert resent.json() == first.json()
+    assert LabResult.objects.get().source_accession == "ACC-1"
+    # One accession may cover a panel: another test under it is another result.
+    platelets = post(
+        client,
+        patient,
+        accession="ACC-1",
+        test_code="PLAT",
+        value="42",
+        unit="10^9/L",
+        lln="100",
+        uln="300",
+    )
+    assert platelets.status_code == 201, platelets.json()
+    assert LabResult.objects.count() == 2
+    listed = client.get("/api/lab-results/", {"accession": "acc-1", "test_code": "HGB"}).json()
+    assert [r["id"] for r in listed["results"]] == [first.json()["id"]]
+
+
+def test_an_accession_stored_with_other_content_is_a_409_naming_the_result(
+    client, patient, coordinator
+):
+    stored = post(client, patient, accession="ACC-1").json()["id"]
+    again = post(client, patient, accession="ACC-1", value="10")
     assert again.status_code == 409
-    assert again.json()["errors"][0]["field"] == "source_accession"
-    assert LabResult.objects.count() == 1
+    assert again.json()["errors"] == [
+        {
+            "field": "accession",
+            "message": f"Accession ACC-1 is already stored for HGB of this patient as result "
+            f"{stored} with other content; correct result {stored} with a reason instead.",
+            "code": "duplicate_accession",
+        }
+    ]
+    client.delete(f"/api/lab-results/{stored}/?reason=Wrong%20patient&version=1")
+    voided = post(client, patient, accession="ACC-1")
+    assert voided.status_code == 409
+    assert f"as result {stored} (voided);" in voided.json()["errors"][0]["message"]
+    assert list(LabResult.objects.values_list("pk", "value")) == [(stored, Decimal("9.5"))]
 
 
 def test_a_collection_time_without_offset_is_refused_naming_the_field(client, patient):

@@ -151,6 +151,31 @@ def test_bad_rows_name_the_row_and_column(client, patient, overrides, column):
     assert not LabResult.objects.exists()
 
 
+def test_a_time_without_offset_is_refused_naming_each_row_and_field(client, patient):
+    rows = [
+        row(patient, accession="A-1"),
+        row(patient, accession="A-2", collected_at="2025-03-05T08:30:00"),
+        row(patient, accession="A-3", collected_at="2025-03-06 08:30"),
+    ]
+    response = bulk(client, rows)
+    assert response.status_code == 400
+    assert [(e["field"], e["code"], e["message"]) for e in response.json()["errors"]] == [
+        (
+            "rows.1.collected_at",
+            "naive",
+            "line 2: '2025-03-05T08:30:00' has no UTC offset; give it "
+            "(e.g. 2025-03-04T08:30:00+08:00 or ...T00:30:00Z).",
+        ),
+        (
+            "rows.2.collected_at",
+            "naive",
+            "line 3: '2025-03-06 08:30' has no UTC offset; give it "
+            "(e.g. 2025-03-04T08:30:00+08:00 or ...T00:30:00Z).",
+        ),
+    ]
+    assert not LabResult.objects.exists()
+
+
 def test_patient_of_a_foreign_site_is_unknown(client, multisite_study, make_patient):
     navy_patient = make_patient(multisite_study, "NAVY")
     response = bulk(client, [row(navy_patient)])

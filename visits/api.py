@@ -112,6 +112,7 @@ class VisitViewSet(
     site_field = "patient__site"
     filterset_fields = ["patient", "status", "out_of_window", "is_voided", "code"]
     ordering_fields = ["target_date", "actual_date", "code"]
+    date_range_field = "actual_date"
     ordering = ["patient", "target_date", "code"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 

@@ -53,6 +53,7 @@ class LabResultAdmin(PatientRecordAdmin):
     service_fields = ("patient", "source_accession", *sorted(services.CORRECTABLE_FIELDS))
     derived_readonly = LAB_RESULT_DERIVED_FIELDS
     fixed_after_creation = ("patient", "source_accession")
+    field_aliases = {"accession": "source_accession"}  # the services speak the lab's word
 
     def create_record(self, actor, values):
         return services.lab_result_create(actor=actor, reason="Entered in the admin", **values)

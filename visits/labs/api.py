@@ -15,6 +15,7 @@ from ecrf.api import (
     record_schema,
 )
 from ecrf.exceptions import InvalidInput
+from patients.selectors import patient_named_in_request
 from trials.models import Site
 from trials.selectors import visible_study
 from visits.labs import bulk, services
@@ -46,6 +47,10 @@ class LabCtcaeSuggestionSerializer(serializers.Serializer):
 
 class LabResultSerializer(PlainDecimalModelSerializer):
     subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
+    # One name for the lab's accession id in every endpoint, single and bulk (issue 11).
+    accession = serializers.CharField(
+        source="source_accession", read_only=True, help_text="The lab's accession id, or ''."
+    )
     visit_code = serializers.CharField(
         source="visit.code", read_only=True, default=None, allow_null=True
     )
@@ -82,7 +87,7 @@ class LabResultSerializer(PlainDecimalModelSerializer):
             "ctcae",
             "ctcae_note",
             "baseline_result",
-            "source_accession",
+            "accession",
             *AUDIT_FIELDS_WITHOUT_VOID_TIME,
         ]
         read_only_fields = fields
@@ -121,7 +126,15 @@ class LabResultCreateSerializer(serializers.Serializer):
         default=DEFAULT_LABORATORY,
         help_text="Site laboratory whose range table applies when lln/uln are not sent.",
     )
-    source_accession = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    accession = serializers.CharField(
+        source="source_accession",
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="The lab's accession id. A result resent with an accession already stored for "
+        "this patient's test is answered with the stored result (200) if it reports the same "
+        "sample and value, else 409 naming the stored result; nothing new is stored.",
+    )
 
 
 class LabResultUpdateSerializer(serializers.Serializer):
@@ -203,6 +216,15 @@ class LabResultViewSet(PatientRecordViewSet):
         "is_voided",
     ]
     ordering_fields = ["collected_at", "test_code", "created_at"]
+    date_range_field = "collected_at"
+    code_filters = {"accession": ("source_accession",)}
+    create_may_answer_stored = True  # 200 with the stored result for a resent accession
+    history_field_names = {
+        "ctcae_term": "ctcae.term",
+        "ctcae_meddra_code": "ctcae.meddra_code",
+        "ctcae_grade": "ctcae.grade",
+        "ctcae_basis": "ctcae.basis",
+    }
     ordering = ["collected_at", "id"]
 
     def get_serializer_class(self):
@@ -212,8 +234,19 @@ class LabResultViewSet(PatientRecordViewSet):
 
     def create(self, request: Request, *args, **kwargs) -> Response:
         """Stores one result and answers with its standard value, range indicator, ×ULN and
-        CTCAE suggestion."""
-        return super().create(request, *args, **kwargs)
+        CTCAE suggestion (201). A result resent with the same `accession` and content is
+        answered with the stored one (200) and nothing is stored; other content is a 409."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        patient = patient_named_in_request(request.user, data.pop("patient"))
+        result, created = services.lab_result_receive(
+            actor=request.user, patient=patient, **self.with_referenced_records(data)
+        )
+        return Response(
+            self.get_output_serializer(result).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         """Voids the result (never a hard delete); results graded against it are re-derived."""
@@ -292,6 +325,7 @@ class ReferenceRangeViewSet(AuditedRecordViewSet):
     study_field = "site__study"
     site_field = "site"
     filterset_fields = ["site", "laboratory", "test_code", "sex"]
+    code_filters = {"site_code": ("site__code",)}
     ordering_fields = ["test_code", "effective_from"]
     ordering = ["site", "laboratory", "test_code", "effective_from"]
 

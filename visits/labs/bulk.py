@@ -191,8 +191,17 @@ def _datetime(outcome: RowOutcome, values: dict[str, Any], name: str) -> dt.date
     if parsed is None:
         outcome.fail(name, f"{text!r} is not a date and time (e.g. 2025-03-04T08:30:00+08:00).")
         return None
-    # As in the single-result API: a time without an offset is in the server's zone (UTC).
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+    if timezone.is_naive(parsed):
+        # As in the single-result API (issue 11): a site's 08:00 is not 08:00Z, so a time
+        # without its offset is refused rather than guessed.
+        outcome.fail(
+            name,
+            f"{text!r} has no UTC offset; give it (e.g. 2025-03-04T08:30:00+08:00 or "
+            "...T00:30:00Z).",
+            code="naive",
+        )
+        return None
+    return parsed
 
 
 def parse_row(outcome: RowOutcome, values: dict[str, Any]) -> ParsedRow | None:

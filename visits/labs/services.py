@@ -269,7 +269,7 @@ def prepare_lab_result(
 
 
 @transaction.atomic
-def lab_result_create(
+def lab_result_receive(
     *,
     actor,
     patient: Patient,
@@ -283,7 +283,12 @@ def lab_result_create(
     visit: Visit | None = None,
     source_accession: str = "",
     reason: str = "Lab result entered",
-) -> LabResult:
+) -> tuple[LabResult, bool]:
+    """Stores one result → (result, True); or, when its accession (per patient and test) is
+    already stored with the same content, answers that stored result → (stored, False) and
+    stores nothing: a lab interface resending a message must not double the result. The same
+    accession with other content (or voided) is a 409 naming the stored result: a change to a
+    stored result is a correction, with a reason."""
     check_patient_access(actor, patient, Action.ENTER_DATA)
     patient = _locked_patient(patient.pk)
     result = prepare_lab_result(
@@ -293,31 +298,77 @@ def lab_result_create(
         visit=visit,
         source_accession=source_accession,
     )
-    if result.source_accession and _accession_taken(result):
-        raise Conflict(
-            f"Accession {result.source_accession} is already stored for {result.test_code} "
-            "of this patient.",
-            field="source_accession",
-        )
+    stored = _stored_with_accession(result)
+    if stored is not None:
+        if stored.is_voided or not same_measurement(stored, result):
+            message = (
+                f"Accession {result.source_accession} is already stored for "
+                f"{result.test_code} of this patient as result {stored.pk}"
+                + (" (voided)" if stored.is_voided else " with other content")
+                + f"; correct result {stored.pk} with a reason instead."
+            )
+            raise Conflict(
+                message,
+                errors=[{"field": "accession", "message": message, "code": "duplicate_accession"}],
+            )
+        return stored, False
     baseline = current_baseline(patient, result.test_code)
     if not may_become_baseline(result, baseline, patient.day1):
         # The usual case (a result after day 1): the series' baseline stays, nothing else is
         # re-derived, and the cost does not grow with the length of the patient's history.
         apply_suggestion(result, _baseline_for(result, baseline))
-        return save_audited(result, actor=actor, reason=reason)
+        return save_audited(result, actor=actor, reason=reason), True
     grade_in_series(patient, result)
     save_audited(result, actor=actor, reason=reason)
     # The new result may be the baseline of results entered before it.
     regrade_series(patient=patient, test_code=result.test_code, actor=actor, skip_pk=result.pk)
+    return result, True
+
+
+@transaction.atomic
+def lab_result_create(*, actor, patient: Patient, **values) -> LabResult:
+    """Stores one new result (`lab_result_receive`'s arguments); an accession already stored for
+    the patient's test is a 409 naming the stored result, even with the same content (the admin
+    and services enter new results; the API answers a resent one with the stored result)."""
+    result, created = lab_result_receive(actor=actor, patient=patient, **values)
+    if not created:
+        message = (
+            f"Accession {result.source_accession} is already stored for {result.test_code} "
+            f"of this patient as result {result.pk}."
+        )
+        raise Conflict(
+            message,
+            errors=[{"field": "accession", "message": message, "code": "duplicate_accession"}],
+        )
     return result
 
 
-def _accession_taken(result: LabResult) -> bool:
+def _stored_with_accession(result: LabResult) -> LabResult | None:
+    if not result.source_accession:
+        return None
     return LabResult.objects.filter(
         patient=result.patient,
         test_code=result.test_code,
         source_accession=result.source_accession,
-    ).exists()
+    ).first()
+
+
+def same_measurement(stored: LabResult, received: LabResult) -> bool:
+    """The same sample and value as reported (collection time, test, value, unit, range,
+    laboratory, visit): a resent result, not a correction."""
+    return all(
+        getattr(stored, name) == getattr(received, name)
+        for name in (
+            "collected_at",
+            "test_code",
+            "value",
+            "unit",
+            "lln",
+            "uln",
+            "laboratory",
+            "visit_id",
+        )
+    )
 
 
 CORRECTABLE_FIELDS = frozenset(

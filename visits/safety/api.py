@@ -265,6 +265,9 @@ class AdverseEventViewSet(PatientRecordViewSet):
     references = {"visit": Visit, "lab_result": LabResult}
     filterset_fields = ["patient", "term", "grade", "is_serious", "outcome", "is_voided"]
     ordering_fields = ["onset_date", "grade", "created_at"]
+    date_range_field = "onset_date"
+    # The CTCAE term as requests name it: its MedDRA code or its name, in any case.
+    code_filters = {"term": ("term__meddra_code", "term__term")}
     ordering = ["onset_date", "id"]
 
     def create(self, request: Request, *args, **kwargs) -> Response:

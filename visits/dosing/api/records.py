@@ -68,6 +68,7 @@ class DoseRecordViewSet(PatientRecordViewSet):
     writes = DOSE_RECORD_WRITES
     filterset_fields = ["patient", "drug", "is_voided", "given"]
     ordering_fields = ["start_date", "created_at"]
+    date_range_field = "start_date"
     ordering = ["patient", "drug", "start_date", "id"]
 
 
@@ -149,4 +150,5 @@ class DoseAdjustmentViewSet(PatientRecordViewSet):
     references = {"trough_result": LabResult, "adverse_event": AdverseEvent}
     filterset_fields = ["patient", "drug", "is_voided", "reason_code"]
     ordering_fields = ["effective_date", "created_at"]
+    date_range_field = "effective_date"
     ordering = ["patient", "drug", "effective_date", "id"]

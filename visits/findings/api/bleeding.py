@@ -51,6 +51,7 @@ class BleedingAssessmentViewSet(PatientRecordViewSet):
     writes = BLEEDING_ASSESSMENT_WRITES
     filterset_fields = ["patient", "is_voided", "who_grade"]
     ordering_fields = ["assessed_at", "created_at"]
+    date_range_field = "assessed_at"
     ordering = ["patient", "assessed_at", "id"]
 
 
@@ -95,4 +96,5 @@ class RescueTherapyViewSet(PatientRecordViewSet):
     writes = RESCUE_THERAPY_WRITES
     filterset_fields = ["patient", "is_voided", "kind", "itp_directed"]
     ordering_fields = ["started_at", "created_at"]
+    date_range_field = "started_at"
     ordering = ["patient", "started_at", "id"]

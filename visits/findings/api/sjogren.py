@@ -78,6 +78,7 @@ class EssdaiAssessmentViewSet(PatientRecordViewSet):
     update_serializer_class = EssdaiAssessmentUpdateSerializer
     writes = ESSDAI_ASSESSMENT_WRITES
     ordering_fields = ["assessed_on", "created_at"]
+    date_range_field = "assessed_on"
     ordering = ["patient", "assessed_on", "id"]
 
 
@@ -126,4 +127,5 @@ class EsspriAssessmentViewSet(PatientRecordViewSet):
     update_serializer_class = EsspriAssessmentUpdateSerializer
     writes = ESSPRI_ASSESSMENT_WRITES
     ordering_fields = ["assessed_on", "created_at"]
+    date_range_field = "assessed_on"
     ordering = ["patient", "assessed_on", "id"]

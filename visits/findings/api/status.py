@@ -46,6 +46,7 @@ class EcogAssessmentViewSet(PatientRecordViewSet):
     update_serializer_class = EcogAssessmentUpdateSerializer
     writes = ECOG_ASSESSMENT_WRITES
     ordering_fields = ["assessed_on", "created_at"]
+    date_range_field = "assessed_on"
     ordering = ["patient", "assessed_on", "id"]
 
 
@@ -78,4 +79,5 @@ class VitalSignsViewSet(PatientRecordViewSet):
     update_serializer_class = VitalSignsUpdateSerializer
     writes = VITAL_SIGNS_WRITES
     ordering_fields = ["measured_on", "created_at"]
+    date_range_field = "measured_on"
     ordering = ["patient", "measured_on", "id"]
