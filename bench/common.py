@@ -129,14 +129,13 @@ def admin_user():
 
 def coordinator_token() -> str:
     """A site coordinator's API token (the role that enters lab results day to day)."""
-    from rest_framework.authtoken.models import Token
-
+    from ecrf.tokens import issue_token
     from trials.access_grants import grant_access
 
     grant, _ = grant_access(
         username="bench-coordinator", role="coordinator", registry_id=STUDY, site_codes=[]
     )
-    return Token.objects.get_or_create(user=grant.user)[0].key
+    return issue_token(grant.user)[0]
 
 
 def randomized_patients(

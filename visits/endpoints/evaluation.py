@@ -18,6 +18,7 @@ from ecrf.domain.endpoints import (
     build_endpoint_specs,
     evaluate_endpoints,
     parse_response_criteria,
+    sharing_visit_responses,
 )
 from patients.models import PatientStatus
 from trials.models import ProtocolVersion
@@ -171,6 +172,10 @@ def assess_patient(
     course = build_course(patient, data, evaluated_on=evaluated_on)
     criteria = rules.criteria
     visit_codes = _visit_codes(patient, data)
+    # The per-visit responses are computed once and shared by the stored visits and every endpoint.
+    with sharing_visit_responses():
+        assessed = assess_visits(criteria, course)
+        results = evaluate_endpoints(specs, course)
     visits = [
         {
             "date": v.date.isoformat(),
@@ -181,9 +186,8 @@ def assess_patient(
             "rescue": v.rescue,
             "detail": v.detail,
         }
-        for v in assess_visits(criteria, course)
+        for v in assessed
     ]
-    results = evaluate_endpoints(specs, course)
     endpoints = {
         code: {
             "kind": str(result.kind),

@@ -79,7 +79,12 @@ and are not part of it.
 
 from __future__ import annotations
 
-from ecrf.domain.endpoints.counts import assess_platelet_response, assess_visits, baseline_platelets
+from ecrf.domain.endpoints.counts import (
+    assess_platelet_response,
+    assess_visits,
+    baseline_platelets,
+    sharing_visit_responses,
+)
 from ecrf.domain.endpoints.course import (
     BleedingObservation,
     EndpointResult,
@@ -167,4 +172,5 @@ __all__ = [
     "find_response_episodes",
     "merge_criteria",
     "parse_response_criteria",
+    "sharing_visit_responses",
 ]

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from ecrf.domain.endpoints.counts import _combine, _platelet_visits
+from ecrf.domain.endpoints.counts import _combine, _platelet_visits, sharing_visit_responses
 from ecrf.domain.endpoints.course import (
     EndpointResult,
     EpisodeSearch,
@@ -54,7 +54,8 @@ from ecrf.domain.scores import is_clinically_important_improvement
 def evaluate_endpoints(
     specs: Sequence[EndpointSpec], course: PatientCourse
 ) -> dict[str, EndpointResult]:
-    return {spec.code: evaluate_endpoint(spec, course) for spec in specs}
+    with sharing_visit_responses():
+        return {spec.code: evaluate_endpoint(spec, course) for spec in specs}
 
 
 def evaluate_endpoint(spec: EndpointSpec, course: PatientCourse) -> EndpointResult:
