@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -81,15 +82,25 @@ def _match_platelet_level(
     count: Observation, levels: Sequence[ResponseLevel], baseline: Decimal | None
 ) -> tuple[ResponseLevel | None, str]:
     where = f"PLT {_fmt(count.value)} on {count.date.isoformat()}"
+    level, rules_text = _level_of_value(tuple(levels), count.value, baseline)
+    return level, f"{where}{rules_text}"
+
+
+# Counts repeat (the same value against the same levels and baseline): the level met and its
+# wording are worked out once per value, not once per visit.
+@functools.lru_cache(maxsize=8192)
+def _level_of_value(
+    levels: tuple[ResponseLevel, ...], value: Decimal, baseline: Decimal | None
+) -> tuple[ResponseLevel | None, str]:
     for level in levels:
-        met, rules_text = _platelet_rules(level, count.value, baseline)
+        met, rules_text = _platelet_rules(level, value, baseline)
         if met:
-            return level, f"{where} {rules_text}"
+            return level, f" {rules_text}"
     if not levels:
-        return None, f"{where}: no platelet level defined"
+        return None, ": no platelet level defined"
     lowest = levels[-1]
-    _, needs = _platelet_rules(lowest, count.value, baseline)
-    return None, f"{where} meets no level ({lowest.code} needs {needs})"
+    _, needs = _platelet_rules(lowest, value, baseline)
+    return None, f" meets no level ({lowest.code} needs {needs})"
 
 
 def _platelet_rules(
