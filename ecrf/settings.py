@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from the package (no CDN; CSP 'self')
     "simple_history",
+    "huey.contrib.djhuey",  # issue 12: background jobs (ecrf.jobs)
     "ecrf",
     "trials",
     "patients",
@@ -218,6 +219,19 @@ if PRODUCTION:
 # Reverse proxies in front of the application that append to X-Forwarded-For. 0 (default):
 # X-Forwarded-For is ignored and the peer address is the client (ecrf/client_address.py).
 NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
+
+# Background jobs (issue 12, `ecrf.jobs`): huey on Redis when JOBS_REDIS_URL is set
+# (docker-compose's `worker` service runs `manage.py run_huey`); otherwise a job runs at once in
+# the process that starts it (a laptop, the tests). Results live on the job's record, not in huey.
+JOBS_REDIS_URL = os.environ.get("JOBS_REDIS_URL", "")
+HUEY = {
+    "huey_class": "huey.RedisHuey",
+    "name": "ecrf-jobs",
+    "immediate": not JOBS_REDIS_URL,
+    "results": False,
+    "connection": {"url": JOBS_REDIS_URL or "redis://127.0.0.1:6379/1"},
+    "consumer": {"workers": 2, "worker_type": "thread"},
+}
 
 # One cache shared by every worker process, so that throttles count across workers: Redis
 # when CACHE_URL (or REDIS_URL) is set (docker-compose), otherwise the database
