@@ -17,7 +17,9 @@ through the services would take hours here). Then, in one run:
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
+import pstats
 import time
 from decimal import Decimal
 
@@ -139,6 +141,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--patients", type=int, default=1000)
     parser.add_argument("--visits", type=int, default=26)
+    parser.add_argument(
+        "--profile", action="store_true", help="print where the unchanged recompute spends time"
+    )
     args = parser.parse_args()
     print(f"machine: {common.machine()}")
     started = time.perf_counter()
@@ -158,7 +163,12 @@ def main() -> None:
 
     read_s, rows = min(raw_read(ids) for _ in range(3))
     first_s, first = recompute(study)
+    profiler = cProfile.Profile() if args.profile else None
+    if profiler:
+        profiler.enable()
     again_s, again = recompute(study)
+    if profiler:
+        profiler.disable()
     stored_s, stored_queries = min(timed_report(study, None) for _ in range(2))
     cut = timezone.now()
     as_of_s, as_of_queries = min(timed_report(study, cut) for _ in range(2))
@@ -201,6 +211,13 @@ def main() -> None:
         f"statements constant: {stored_queries == half_stored_queries} (stored), "
         f"{as_of_queries == half_as_of_queries} (as_of)"
     )
+
+    if profiler:
+        print()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(
+            "refresh_patient_assessment|_patient_state|assess_patient|evaluate_endpoints|"
+            "assess_visits|course_from_annotations|execute_sql|as_sql|save_audited"
+        )
 
 
 if __name__ == "__main__":
