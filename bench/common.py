@@ -30,6 +30,9 @@ sys.path.insert(0, str(ROOT))
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 STUDY = "NCT05471050"  # randomized, one site, tacrolimus dosed to a trough
 DAY1 = dt.date(2025, 1, 8)
+# Every database a benchmark creates or drops starts with this (one per worktree on a shared
+# server: BENCH_DB_PREFIX=ecrf_bench_<worktree>).
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "ecrf_bench")
 
 
 # --- The scratch database ------------------------------------------------------------------------
@@ -58,8 +61,8 @@ def create_database() -> str:
     as a template (`ecrf_bench_tpl_<digest of migrations and protocols>`) and later runs clone
     it; BENCH_NO_TEMPLATE=1 migrates from scratch and keeps nothing.
     """
-    name = f"ecrf_bench_{os.getpid()}"
-    template = f"ecrf_bench_tpl_{_schema_key()}"
+    name = f"{DB_PREFIX}_{os.getpid()}"
+    template = f"{DB_PREFIX}_tpl_{_schema_key()}"
     use_template = not os.environ.get("BENCH_NO_TEMPLATE")
     with _admin_connection() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -87,7 +90,7 @@ def create_database() -> str:
         connections.close_all()
         with _admin_connection() as conn:
             for old in conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE 'ecrf_bench_tpl_%%'"
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{DB_PREFIX}_tpl_%"]
             ).fetchall():
                 conn.execute(f'DROP DATABASE IF EXISTS "{old[0]}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{template}" TEMPLATE "{name}"')
@@ -126,14 +129,13 @@ def admin_user():
 
 def coordinator_token() -> str:
     """A site coordinator's API token (the role that enters lab results day to day)."""
-    from rest_framework.authtoken.models import Token
-
+    from ecrf.tokens import issue_token
     from trials.access_grants import grant_access
 
     grant, _ = grant_access(
         username="bench-coordinator", role="coordinator", registry_id=STUDY, site_codes=[]
     )
-    return Token.objects.get_or_create(user=grant.user)[0].key
+    return issue_token(grant.user)[0]
 
 
 def randomized_patients(

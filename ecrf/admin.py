@@ -1,8 +1,10 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from ecrf.access import Action, scope_queryset
+from ecrf.admin_base import _allows
 from ecrf.grant_events import record_grant_event
-from ecrf.models import ApiToken, SecurityEvent, StudyRole
+from ecrf.models import ApiToken, Job, SecurityEvent, StudyRole
 from ecrf.tokens import revoke_tokens
 
 
@@ -99,3 +101,69 @@ class SecurityEventAdmin(admin.ModelAdmin):
 
 # "View site" led to `/`, which serves nothing; the API's documentation is the useful place.
 admin.site.site_url = "/api/docs/"
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """Long tasks and their progress (read-only; started by commands and services)."""
+
+    list_display = [
+        "id",
+        "kind",
+        "study",
+        "site",
+        "state",
+        "progress",
+        "requested_by",
+        "created_at",
+    ]
+    list_filter = ["state", "kind", "study"]
+    readonly_fields = [
+        "kind",
+        "study",
+        "site",
+        "state",
+        "done",
+        "total",
+        "parameters_shown",
+        "result",
+        "error",
+        "requested_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        return scope_queryset(
+            super().get_queryset(request).select_related("study", "site", "requested_by"),
+            request.user,
+            Action.VIEW,
+            study_field="study",
+            site_field="site",
+        )
+
+    @admin.display(description="progress")
+    def progress(self, job: Job) -> str:
+        return f"{job.done}/{job.total}" if job.total is not None else str(job.done)
+
+    @admin.display(description="parameters")
+    def parameters_shown(self, job: Job) -> str:
+        # The data of an import (its file) is not repeated here; its name and options are.
+        return ", ".join(f"{k}={v}" for k, v in sorted(job.parameters.items()) if k != "csv")
+
+    def has_module_permission(self, request):
+        return _allows(request, Action.VIEW)
+
+    def has_view_permission(self, request, obj=None):
+        return _allows(request, Action.VIEW)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

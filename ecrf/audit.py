@@ -58,14 +58,22 @@ def check_plausible_dates(instance: models.Model) -> None:
             )
 
 
-def save_audited(instance: models.Model, *, actor, reason: str | None) -> models.Model:
+def save_audited(
+    instance: models.Model, *, actor, reason: str | None, references_checked: bool = False
+) -> models.Model:
     """Validates and saves one record, writing its history row with user and reason, then runs
-    what readers of this model registered to follow the write (`ecrf.after_write`)."""
+    what readers of this model registered to follow the write (`ecrf.after_write`).
+
+    `references_checked`: the record is derived by the server from rows it has just read under
+    lock (no user input), so its foreign keys and unique constraints are left to the database's
+    constraints instead of being asked about first."""
     instance._history_user = actor
     instance._change_reason = reason or None
     check_plausible_dates(instance)
     # full_clean()'s checks, without a query per check constraint or per loaded foreign key.
-    validate_for_save(instance)
+    validate_for_save(
+        instance, unique_checked=references_checked, references_checked=references_checked
+    )
     # The record and what is derived from it (e.g. the endpoint assessment) commit together; inside
     # a service's transaction this adds no savepoint.
     with transaction.atomic(savepoint=False):

@@ -186,3 +186,48 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} ({self.key})"
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Job(models.Model):
+    """A long task (a lab import, a full recompute) run on the task queue (`ecrf.jobs`).
+
+    An operational record, not clinical data: what it changes is audited by the services it runs
+    (each written record keeps its history row and reason). Progress is written as it goes, so
+    the API and the admin show how far a job is.
+    """
+
+    kind = models.CharField(max_length=40)
+    # Null only for an import whose study was not named (then only administrators see the job).
+    study = models.ForeignKey(
+        "trials.Study", null=True, blank=True, on_delete=models.PROTECT, related_name="jobs"
+    )
+    # A job for one site's data; null for a study-wide job (seen by study-wide roles only).
+    site = models.ForeignKey(
+        "trials.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="jobs"
+    )
+    state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(null=True, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["study", "-created_at"], name="job_study_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.state})"

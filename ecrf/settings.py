@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from the package (no CDN; CSP 'self')
     "simple_history",
+    "huey.contrib.djhuey",  # issue 12: background jobs (ecrf.jobs)
     "ecrf",
     "trials",
     "patients",
@@ -123,6 +124,11 @@ DATABASES = {
 if {"runserver", "quickstart"} & set(sys.argv[1:2]):
     # Whatever the environment says: the development server never keeps connections.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and not env_bool("DB_JIT", default=False):
+    # Issue 12: PostgreSQL's JIT compiles any statement whose estimated cost passes
+    # jit_above_cost; the assessment's one-statement read (six JSON aggregates) crossed it and
+    # spent ~100 ms compiling a query that runs in a few. Short OLTP statements never gain from it.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Waits for a lock instead of failing at once when two requests write, and takes the write
     # lock when a transaction starts (no deadlock between two readers upgrading to writers).
@@ -224,6 +230,19 @@ if PRODUCTION:
 # Reverse proxies in front of the application that append to X-Forwarded-For. 0 (default):
 # X-Forwarded-For is ignored and the peer address is the client (ecrf/client_address.py).
 NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
+
+# Background jobs (issue 12, `ecrf.jobs`): huey on Redis when JOBS_REDIS_URL is set
+# (docker-compose's `worker` service runs `manage.py run_huey`); otherwise a job runs at once in
+# the process that starts it (a laptop, the tests). Results live on the job's record, not in huey.
+JOBS_REDIS_URL = os.environ.get("JOBS_REDIS_URL", "")
+HUEY = {
+    "huey_class": "huey.RedisHuey",
+    "name": "ecrf-jobs",
+    "immediate": not JOBS_REDIS_URL,
+    "results": False,
+    "connection": {"url": JOBS_REDIS_URL or "redis://127.0.0.1:6379/1"},
+    "consumer": {"workers": 2, "worker_type": "thread"},
+}
 
 # One cache shared by every worker process, so that throttles count across workers: Redis
 # when CACHE_URL (or REDIS_URL) is set (docker-compose), otherwise the database

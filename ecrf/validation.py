@@ -172,12 +172,20 @@ def _loaded_foreign_keys(instance: models.Model) -> set[str]:
     return loaded
 
 
-def validate_for_save(instance: models.Model, *, unique_checked: bool = False) -> None:
+def validate_for_save(
+    instance: models.Model, *, unique_checked: bool = False, references_checked: bool = False
+) -> None:
     """What `full_clean()` checks, with the statements it can spare spared.
 
     `unique_checked`: the caller has checked uniqueness itself, in bulk and under a lock (the
-    lab import's accessions); the unique constraints are then not asked about row by row."""
+    lab import's accessions); the unique constraints are then not asked about row by row.
+    `references_checked`: the foreign keys name rows the caller has just read (the database's
+    constraints remain the check); no lookup per foreign key."""
     skip_lookup = _loaded_foreign_keys(instance)
+    if references_checked:
+        skip_lookup |= {
+            f.name for f in instance._meta.concrete_fields if f.many_to_one or f.one_to_one
+        }
     errors: dict = {}
     try:
         instance.clean_fields(exclude=skip_lookup)

@@ -21,6 +21,7 @@ from django.apps import apps
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from ecrf.models import Job, JobState
 from visits.labs.models import LabResult
 from visits.models import Visit
 from visits.safety.models import AdverseEvent
@@ -46,6 +47,7 @@ MODEL_OF_SEGMENT = {
     "dose-records": "dosing.DoseRecord",
     "ecog-assessments": "findings.EcogAssessment",
     "essdai-assessments": "findings.EssdaiAssessment",
+    "jobs": "ecrf.Job",
     "esspri-assessments": "findings.EsspriAssessment",
     "lab-results": "labs.LabResult",
     "patients": "patients.Patient",
@@ -86,7 +88,16 @@ def world(multisite_study, make_patient, screen_eligible, allocation_list, recor
     patient_randomize(actor=admin, patient=patient, randomized_at=dt.date(2025, 1, 7))
     patient.refresh_from_db()
     record_adverse_event(patient, onset=dt.date(2025, 1, 20))
+    # A job of the patient's site whose result names the patient (issue 12: jobs are scoped too).
+    job = Job.objects.create(
+        kind="lab_import",
+        study=multisite_study,
+        site=patient.site,
+        state=JobState.DONE,
+        result={"subjects": [patient.subject_id]},
+    )
     instances = {
+        "ecrf.Job": job.pk,
         "patients.Patient": patient.pk,
         "trials.Study": multisite_study.pk,
         "randomization.AllocationList": listing.pk,

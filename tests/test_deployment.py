@@ -20,7 +20,7 @@ PINNED = re.compile(r"[\w./-]+:\d+\.\d+(\.\d+)?(-[\w.-]+)?(@sha256:[0-9a-f]{64})
 def test_database_password_is_required_everywhere_it_is_used():
     text = (ROOT / "docker-compose.yml").read_text()
     uses = re.findall(r"\$\{POSTGRES_PASSWORD([^}]*)\}", text)
-    assert len(uses) == 2
+    assert len(uses) == 3  # db, web and the job worker
     assert all(use.startswith(":?") for use in uses), uses
     assert re.search(r"^POSTGRES_PASSWORD=$", (ROOT / ".env.example").read_text(), re.M)
 
@@ -86,3 +86,13 @@ def test_redis_url_selects_the_redis_cache():
         "django.core.cache.backends.redis.RedisCache",
         "redis://cache:6379/0",
     ]
+
+
+def test_jobs_run_on_a_worker_through_redis():
+    """Issue 12: web and the worker share the Redis queue; the worker runs huey's consumer."""
+    worker = SERVICES["worker"]
+    assert worker["entrypoint"] == ["/app/docker/worker.sh"]
+    assert "exec python manage.py run_huey" in (ROOT / "docker" / "worker.sh").read_text()
+    for service in (SERVICES["web"], worker):
+        assert service["environment"]["JOBS_REDIS_URL"] == "redis://cache:6379/1"
+    assert "ports" not in worker

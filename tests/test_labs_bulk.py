@@ -278,8 +278,11 @@ def test_command_with_partial_keeps_good_rows_and_lists_errors(tmp_path, coordin
     )
     out, err = run_import(path, "--partial")
     assert out.strip() == "labs.csv: 1 created, 0 skipped (already stored), 1 failed"
-    assert err.startswith("line 3: unit 'bananas' is not accepted for PLAT")
-    assert err.strip().endswith("[unit]")
+    # The job's progress (one line when not on a terminal), then the rows' errors.
+    progress, error = err.rstrip("\n").split("\n")
+    assert progress.startswith("\r[" + "#" * 30 + "] 2/2 rows")
+    assert error.startswith("line 3: unit 'bananas' is not accepted for PLAT")
+    assert error.endswith("[unit]")
     assert LabResult.objects.count() == 1
 
 

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from patients.models import Patient
+from visits.dosing.models import DoseAdjustment, DoseRecord, TitrationDecision
 from visits.endpoints.models import PatientAssessment
 from visits.findings.models import BleedingAssessment, RescueTherapy
 from visits.labs.models import LabResult
@@ -26,17 +27,44 @@ def test_a_seeded_cohort_has_exact_counts_and_complete_histories(study):
     assert summary.by_arm == {"DAN": 2, "TAC_DAN": 1}
     patients = Patient.objects.filter(study=study)
     assert sorted(p.status for p in patients) == ["randomized"] * 3
-    # 12 protocol visits each, all in the past; 7 screening tests + 3 tests per visit.
+    # 12 protocol visits each, all in the past; 7 screening tests + 3 tests per visit, and a
+    # tacrolimus trough at the 8 visits of the TAC_DAN patient's first twelve weeks.
     assert Visit.objects.filter(patient__in=patients, status="completed").count() == 36
-    assert LabResult.objects.filter(patient__in=patients).count() == 21 + 36 * 3 == 129
+    assert LabResult.objects.filter(patient__in=patients).count() == 21 + 36 * 3 + 8 == 137
     assert BleedingAssessment.objects.filter(patient__in=patients).count() == 36
     assert RescueTherapy.objects.filter(patient__in=patients).count() == 2
     assert AdverseEvent.objects.filter(patient__in=patients).count() == 1
     assert PatientAssessment.objects.filter(patient__in=patients).count() == 3
     # Every lab result has its history row, with the import's user and reason.
     history = LabResult.history.filter(patient_id__in=[p.pk for p in patients])
-    assert history.filter(history_type="+").count() == 129
+    assert history.filter(history_type="+").count() == 137
     assert set(history.values_list("history_user__username", flat=True)) == {"cohort-simulator"}
+
+
+def test_tacrolimus_is_dosed_and_titrated_on_its_troughs_through_the_services(study):
+    summary = simulate_cohort(study, patients=3, seed=5)
+    assert (summary.dose_records, summary.troughs) == (1, 8)
+    assert (summary.titration_decisions, summary.dose_adjustments) == (8, 1)
+    [patient] = Patient.objects.filter(study=study, arm__code="TAC_DAN")
+    troughs = LabResult.objects.filter(patient=patient, test_code="TACRO").order_by("collected_at")
+    assert [str(t.value_std) for t in troughs] == [
+        "4.7000", "4.5000", "4.0000", "5.5000", "4.1000", "4.1000", "4.2000", "4.3000"
+    ]  # fmt: skip
+    # 1 mg twice a day from day 1; the 5.5 ng/mL trough (target 3-5) lowers it to 1.5 mg/day.
+    doses = DoseRecord.objects.filter(patient=patient).order_by("start_date")
+    assert [(str(d.start_date), str(d.daily_mg)) for d in doses] == [
+        ("2024-01-14", "2.000"),
+        ("2024-02-11", "1.500"),
+    ]
+    decisions = TitrationDecision.objects.filter(patient=patient).order_by("trough_collected_at")
+    assert [(d.action, str(d.decided_daily_mg)) for d in decisions] == [
+        *[("maintain", "2.000")] * 3,
+        ("decrease", "1.500"),
+        *[("maintain", "1.500")] * 4,
+    ]
+    [adjustment] = DoseAdjustment.objects.filter(patient=patient)
+    assert adjustment.trough_result == troughs[3]
+    assert {d.decided_by.username for d in decisions} == {"cohort-simulator"}
 
 
 def _course_of_a_run(study, seed: int) -> list[tuple]:
@@ -54,7 +82,8 @@ def _course_of_a_run(study, seed: int) -> list[tuple]:
 
 def test_the_same_seed_gives_the_same_course(study):
     first, again, other = (_course_of_a_run(study, seed) for seed in (11, 11, 12))
-    assert len(first) == 2 * 7 + 23 * 3  # seed 11: one of the 24 visits is missed
+    # seed 11: one of the 24 visits is missed; 7 troughs of the TAC_DAN patient's first 12 weeks.
+    assert len(first) == 2 * 7 + 23 * 3 + 7
     assert first == again
     assert [v[3] for v in first] != [v[3] for v in other]
 

@@ -5,10 +5,11 @@ their screening panel, ECOG and consent, evaluates eligibility (about one in ten
 exclusion criterion), randomizes or enrols the others on back-entered dates, and records their
 course: visits (a few missed), platelets, haemoglobin and white cells on per-arm trajectories
 (the experimental arm responds more often), bleeding at every visit, rescue therapy for
-non-responders who fall low, and an adverse event for some. Everything depends only on the
-seed and `start`, never on the clock: the same seed gives the same cohort.
-
-Not simulated yet: dose records, tacrolimus troughs and titration decisions.
+non-responders who fall low, and an adverse event for some. On an arm with a tacrolimus
+regimen: a dose record from day 1, a trough at each visit of the first twelve weeks (exposure per
+mg/day drawn per patient) and the investigator's decision on the service's proposal (accepted:
+the dose changes when the trough is out of target). Everything depends only on the seed and
+`start`, never on the clock: the same seed gives the same cohort.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 
+from ecrf.exceptions import ServiceError
 from patients.eligibility import eligibility_evaluate
 from patients.models import Patient
 from patients.randomization import patient_enrol, patient_randomize
@@ -28,6 +30,11 @@ from patients.services import consent_record, patient_create
 from trials.models import Study
 from trials.randomization.models import AllocationList
 from trials.randomization.services import allocation_list_generate
+from visits.dosing.arm import regimen_for_drug
+from visits.dosing.models import TitrationChoice
+from visits.dosing.services.records import dose_record_create
+from visits.dosing.services.titration import titration_decision_create
+from visits.dosing.trough_titration import trough_proposal
 from visits.findings.services.bleeding import bleeding_assessment_create
 from visits.findings.services.ecog import ecog_assessment_create
 from visits.findings.services.rescue import rescue_therapy_create
@@ -48,6 +55,11 @@ SCREENING_PANEL = [
     ("CREAT", "umol/L", "45", "84", 66, 8),
     ("BILI", "umol/L", "0", "21", 10, 3),
 ]
+# Tacrolimus: the starting dose (mg twice a day), the weeks its trough is titrated, and how many
+# ng/mL of trough one mg/day gives (drawn per patient: exposure varies several-fold).
+TACROLIMUS_START_MG = Decimal("1.0")
+TITRATION_DAYS = 84
+TROUGH_PER_MG = (1.0, 2.6)
 # Chance of a platelet response by arm position (experimental first, as protocols list them).
 RESPONSE_CHANCE = (0.65, 0.4, 0.4)
 
@@ -64,6 +76,10 @@ class CohortSummary:
     bleeding_assessments: int = 0
     rescue_therapies: int = 0
     adverse_events: int = 0
+    dose_records: int = 0
+    troughs: int = 0
+    titration_decisions: int = 0
+    dose_adjustments: int = 0
 
 
 def simulator():
@@ -81,6 +97,8 @@ class _Simulation:
     def __init__(self, study: Study, seed: int, start: dt.date, today: dt.date) -> None:
         self.study = study
         self.random = random.Random(seed)
+        # Its own stream, so adding dosing left every other draw (and earlier cohorts) as it was.
+        self.dosing_random = random.Random(f"dosing-{seed}")
         self.start = start
         self.today = today
         self.actor = simulator()
@@ -157,6 +175,7 @@ class _Simulation:
         plateau = rng.randint(60, 180) if responder else rng.randint(10, 35)
         pace = rng.uniform(7, 28)  # days to reach two thirds of the plateau
         rows, rescued = [], False
+        tacrolimus = self._tacrolimus_start(patient)
         visits = Visit.objects.filter(patient=patient, definition__isnull=False).order_by(
             "target_date"
         )
@@ -190,6 +209,8 @@ class _Simulation:
                 actor=self.actor, patient=patient, assessed_at=day, who_grade=grade, visit=visit
             )
             self.summary.bleeding_assessments += 1
+            if tacrolimus is not None and 0 < elapsed <= TITRATION_DAYS:
+                tacrolimus = self._titrate(patient, tacrolimus, day, tag)
             if not responder and not rescued and elapsed >= 14 and platelets < 20:
                 rescue_therapy_create(
                     actor=self.actor,
@@ -204,6 +225,54 @@ class _Simulation:
                 self.summary.rescue_therapies += 1
         self._import(rows)
         self.adverse_event(patient)
+
+    def _tacrolimus_start(self, patient: Patient) -> dict | None:
+        """On an arm with a tacrolimus regimen: the first dose record on day 1 (through the
+        dosing service) and the patient's exposure (trough per mg/day)."""
+        try:
+            regimen_for_drug(patient, "tacrolimus")
+        except ServiceError:
+            return None
+        dose_record_create(
+            actor=self.actor,
+            patient=patient,
+            drug="tacrolimus",
+            start_date=patient.day1,
+            dose_mg=TACROLIMUS_START_MG,
+            frequency="bid",
+        )
+        self.summary.dose_records += 1
+        return {
+            "daily_mg": 2 * TACROLIMUS_START_MG,
+            "exposure": self.dosing_random.uniform(*TROUGH_PER_MG),
+        }
+
+    def _titrate(self, patient: Patient, tacrolimus: dict, day: dt.date, tag: str) -> dict:
+        """A trough at the visit (imported like any lab result), then the investigator accepts
+        the service's proposal: the dose changes when the trough is out of its target."""
+        trough = round(
+            tacrolimus["exposure"]
+            * float(tacrolimus["daily_mg"])
+            * self.dosing_random.uniform(0.8, 1.2),
+            1,
+        )
+        self._import([self._row(patient, "TACRO", "ng/mL", max(trough, 0.5), day, tag, visit=tag)])
+        self.summary.troughs += 1
+        proposal = trough_proposal(patient, "tacrolimus")
+        if proposal.result.proposed_daily_mg is None or proposal.result.proposed_daily_mg <= 0:
+            return tacrolimus  # nothing the simulated investigator would accept
+        decision = titration_decision_create(
+            actor=self.actor,
+            patient=patient,
+            decision=TitrationChoice.ACCEPT,
+            trough_result_id=proposal.trough.pk,
+            dose_record_id=proposal.current_record.pk,
+            effective_date=day,
+        )
+        self.summary.titration_decisions += 1
+        if decision.adjustment_id is not None:
+            self.summary.dose_adjustments += 1
+        return tacrolimus | {"daily_mg": decision.decided_daily_mg}
 
     def adverse_event(self, patient: Patient) -> None:
         if self.event_term is None or self.random.random() >= 0.3:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from ecrf.domain.endpoints import (
     BleedingObservation,
@@ -11,39 +13,80 @@ from ecrf.domain.endpoints import (
     Observation,
     PatientCourse,
     RescueEpisode,
+    ResponseCriteria,
     assess_visits,
     build_endpoint_specs,
     evaluate_endpoints,
     parse_response_criteria,
+    sharing_visit_responses,
 )
-from patients.models import Patient, PatientStatus
+from patients.models import PatientStatus
 from trials.models import ProtocolVersion
 from visits.endpoints.sources import CourseData
 from visits.findings.models import TherapyKind
 
 
+@dataclass(frozen=True)
+class ProtocolRules:
+    """A protocol version's response criteria and endpoint specs, parsed."""
+
+    criteria: ResponseCriteria
+    specs: tuple[EndpointSpec, ...]
+
+
+# Parsed once per protocol version and process. The key carries the version's content hash: the
+# criteria and endpoint definitions are loaded from that content and never edited afterwards, so
+# a version whose content differed could not be served stale rules under the same key.
+_RULES: dict[tuple[int, str], ProtocolRules] = {}
+_RULES_KEPT = 64
+
+
+def protocol_rules(
+    version_id: int, content_hash: str, protocol_version: ProtocolVersion | None = None
+) -> ProtocolRules:
+    """The parsed rules of a version (two queries the first time in a process, none after)."""
+    key = (version_id, content_hash)
+    rules = _RULES.get(key)
+    if rules is None:
+        version = protocol_version or ProtocolVersion.objects.get(pk=version_id)
+        raw = [
+            {
+                "code": e.code,
+                "name": e.name,
+                "kind": e.kind,
+                "primary": e.is_primary,
+                **e.parameters,
+            }
+            for e in version.endpoint_definitions.all()
+        ]
+        criteria = version.response_criteria or {}
+        rules = ProtocolRules(
+            criteria=parse_response_criteria(criteria),
+            specs=tuple(build_endpoint_specs(criteria, raw)),
+        )
+        if len(_RULES) >= _RULES_KEPT:
+            _RULES.clear()
+        _RULES[key] = rules
+    return rules
+
+
+def rules_of(protocol_version: ProtocolVersion) -> ProtocolRules:
+    return protocol_rules(protocol_version.pk, protocol_version.content_hash, protocol_version)
+
+
 def endpoint_specs(protocol_version: ProtocolVersion) -> list[EndpointSpec]:
     """The version's endpoint definitions as the engine's typed specs."""
-    raw = [
-        {
-            "code": e.code,
-            "name": e.name,
-            "kind": e.kind,
-            "primary": e.is_primary,
-            **e.parameters,
-        }
-        for e in protocol_version.endpoint_definitions.all()
-    ]
-    return build_endpoint_specs(protocol_version.response_criteria or {}, raw)
+    return list(rules_of(protocol_version).specs)
 
 
-def withdrawal_date(patient: Patient) -> dt.date | None:
+def withdrawal_date(patient) -> dt.date | None:
     if patient.status != PatientStatus.WITHDRAWN:
         return None
     return getattr(patient, "withdrawn_on", None) or patient.status_changed_on
 
 
-def build_course(patient: Patient, data: CourseData, *, evaluated_on: dt.date) -> PatientCourse:
+def build_course(patient, data: CourseData, *, evaluated_on: dt.date) -> PatientCourse:
+    """`patient`: a Patient, its history row, or `PatientFacts` (the fields read here)."""
     labs = data.labs.get(patient.pk, [])
     therapies = data.rescue.get(patient.pk, [])
     rescue_rows = [r for r in therapies if _counts_as_additional_therapy(r, patient.day1)]
@@ -90,7 +133,7 @@ def _counts_as_additional_therapy(therapy, day1: dt.date) -> bool:
 
 
 def _observation(lab) -> Observation:
-    return Observation(date=lab.collected_at.date(), value=lab.value_std)
+    return Observation(date=lab.collected_on, value=lab.value_std)
 
 
 def plain(value):
@@ -100,21 +143,39 @@ def plain(value):
     return value
 
 
+class PatientFacts(NamedTuple):
+    """What the assessment reads of the patient row itself."""
+
+    pk: int
+    day1: dt.date | None
+    status: str
+    status_changed_on: dt.date | None
+
+
 def assess_patient(
-    patient: Patient,
-    protocol_version: ProtocolVersion,
+    patient,
+    protocol_version: ProtocolVersion | None,
     data: CourseData,
     *,
     evaluated_on: dt.date,
     specs: list[EndpointSpec] | None = None,
+    rules: ProtocolRules | None = None,
 ) -> dict:
-    """Per-visit responses and endpoint results of one patient, ready to store or serve."""
+    """Per-visit responses and endpoint results of one patient, ready to store or serve.
+
+    `patient`: a Patient, its history row or `PatientFacts`; `rules` (parsed) may stand for the
+    protocol version."""
     if patient.day1 is None:
         return {"visits": [], "endpoints": {}}
-    specs = specs if specs is not None else endpoint_specs(protocol_version)
+    rules = rules or rules_of(protocol_version)
+    specs = specs if specs is not None else list(rules.specs)
     course = build_course(patient, data, evaluated_on=evaluated_on)
-    criteria = parse_response_criteria(protocol_version.response_criteria or {})
+    criteria = rules.criteria
     visit_codes = _visit_codes(patient, data)
+    # The per-visit responses are computed once and shared by the stored visits and every endpoint.
+    with sharing_visit_responses():
+        assessed = assess_visits(criteria, course)
+        results = evaluate_endpoints(specs, course)
     visits = [
         {
             "date": v.date.isoformat(),
@@ -125,9 +186,8 @@ def assess_patient(
             "rescue": v.rescue,
             "detail": v.detail,
         }
-        for v in assess_visits(criteria, course)
+        for v in assessed
     ]
-    results = evaluate_endpoints(specs, course)
     endpoints = {
         code: {
             "kind": str(result.kind),
@@ -141,7 +201,7 @@ def assess_patient(
     return {"visits": visits, "endpoints": endpoints}
 
 
-def _visit_codes(patient: Patient, data: CourseData):
+def _visit_codes(patient, data: CourseData):
     """Names the visit of a date: the visit done that day, else the window it falls in."""
     visits = data.visits.get(patient.pk, [])
     done = {v.actual_date: v.code for v in visits if v.actual_date}

@@ -80,7 +80,12 @@ underscore helpers are shared among the modules of the package and are not part 
 
 from __future__ import annotations
 
-from ecrf.domain.endpoints.counts import assess_platelet_response, assess_visits, baseline_platelets
+from ecrf.domain.endpoints.counts import (
+    assess_platelet_response,
+    assess_visits,
+    baseline_platelets,
+    sharing_visit_responses,
+)
 from ecrf.domain.endpoints.course import (
     BleedingObservation,
     EndpointResult,
@@ -173,4 +178,5 @@ __all__ = [
     "kinds_of",
     "merge_criteria",
     "parse_response_criteria",
+    "sharing_visit_responses",
 ]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -33,12 +36,7 @@ def assess_visits(
 ) -> list[VisitResponse]:
     """Classify every platelet count after day 1 (up to as_of / withdrawal) with the criteria."""
     criteria = _criteria_of(spec_or_criteria)
-    visible = _cut(course, _data_end(course))
-    baseline = baseline_platelets(criteria, visible)
-    return [
-        assess_platelet_response(count, criteria, visible, baseline)
-        for count in _after_day1(visible.platelets, visible.day1)
-    ]
+    return _platelet_visits(criteria, _cut(course, _data_end(course)))
 
 
 def baseline_platelets(criteria: ResponseCriteria, course: PatientCourse) -> Decimal | None:
@@ -84,15 +82,25 @@ def _match_platelet_level(
     count: Observation, levels: Sequence[ResponseLevel], baseline: Decimal | None
 ) -> tuple[ResponseLevel | None, str]:
     where = f"PLT {_fmt(count.value)} on {count.date.isoformat()}"
+    level, rules_text = _level_of_value(tuple(levels), count.value, baseline)
+    return level, f"{where}{rules_text}"
+
+
+# Counts repeat (the same value against the same levels and baseline): the level met and its
+# wording are worked out once per value, not once per visit.
+@functools.lru_cache(maxsize=8192)
+def _level_of_value(
+    levels: tuple[ResponseLevel, ...], value: Decimal, baseline: Decimal | None
+) -> tuple[ResponseLevel | None, str]:
     for level in levels:
-        met, rules_text = _platelet_rules(level, count.value, baseline)
+        met, rules_text = _platelet_rules(level, value, baseline)
         if met:
-            return level, f"{where} {rules_text}"
+            return level, f" {rules_text}"
     if not levels:
-        return None, f"{where}: no platelet level defined"
+        return None, ": no platelet level defined"
     lowest = levels[-1]
-    _, needs = _platelet_rules(lowest, count.value, baseline)
-    return None, f"{where} meets no level ({lowest.code} needs {needs})"
+    _, needs = _platelet_rules(lowest, value, baseline)
+    return None, f" meets no level ({lowest.code} needs {needs})"
 
 
 def _platelet_rules(
@@ -195,12 +203,44 @@ def _rescue_text(episode: RescueEpisode | None, rule: RescueRule | None) -> str:
     return f"rescue {episode.therapy} {episode.start.isoformat()} to {stop} {window}"
 
 
+# Per-visit responses shared by every endpoint assessed on one course. A count's response depends
+# on the count, the criteria, the baseline, and bleeding and rescue up to the count's date; every
+# cut an endpoint makes (`_cut`) ends on or after the dates of the counts it keeps, so the
+# response of a count is the same in the course and in any of its cuts, and is computed once.
+_shared_responses: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "shared_visit_responses", default=None
+)
+
+
+@contextlib.contextmanager
+def sharing_visit_responses() -> Iterator[None]:
+    """Within the block, each count's response is computed once per criteria and baseline (use
+    it around the assessment of one course; nested blocks share the outer one)."""
+    if _shared_responses.get() is not None:
+        yield
+        return
+    token = _shared_responses.set({})
+    try:
+        yield
+    finally:
+        _shared_responses.reset(token)
+
+
 def _platelet_visits(criteria: ResponseCriteria, course: PatientCourse) -> list[VisitResponse]:
     baseline = baseline_platelets(criteria, course)
-    return [
-        assess_platelet_response(count, criteria, course, baseline)
-        for count in _after_day1(course.platelets, course.day1)
-    ]
+    counts = _after_day1(course.platelets, course.day1)
+    shared = _shared_responses.get()
+    if shared is None:
+        return [assess_platelet_response(count, criteria, course, baseline) for count in counts]
+    # Keyed by the criteria's value: every endpoint carries its own copy of equal criteria.
+    known = shared.setdefault((criteria, baseline), {})
+    responses = []
+    for count in counts:
+        response = known.get(count)
+        if response is None:
+            response = known[count] = assess_platelet_response(count, criteria, course, baseline)
+        responses.append(response)
+    return responses
 
 
 def _criteria_of(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 
+@functools.lru_cache(maxsize=4096)  # the same few thresholds and counts, formatted again and again
 def _fmt(value: Decimal) -> str:
     """Plain decimal text without exponent or trailing zeros: 24, 19.5, 100."""
     text = format(Decimal(value).normalize(), "f")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ecrf.domain import protocol_readers as read
+from ecrf.domain.endpoints.counts import sharing_visit_responses
 from ecrf.domain.endpoints.course import EndpointResult, PatientCourse
 from ecrf.domain.endpoints.kinds import (
     evaluate_best_response,
@@ -178,7 +179,9 @@ def kinds_of(
 def evaluate_endpoints(
     specs: Sequence[EndpointSpec], course: PatientCourse
 ) -> dict[str, EndpointResult]:
-    return {spec.code: evaluate_endpoint(spec, course) for spec in specs}
+    # Every endpoint reads the same per-visit responses: work them out once for the course.
+    with sharing_visit_responses():
+        return {spec.code: evaluate_endpoint(spec, course) for spec in specs}
 
 
 def evaluate_endpoint(spec: EndpointSpec, course: PatientCourse) -> EndpointResult:

@@ -1,41 +1,33 @@
-"""Recomputes the stored endpoint assessment of every allocated patient of a study.
+"""Recomputes the stored endpoint assessment of every allocated patient of a study, as a job.
 
-    python manage.py recompute_assessments NCT05471050 [--user datamanager]
+    python manage.py recompute_assessments NCT05471050 [--user datamanager] [--queue]
 
-Each patient is reassessed in its own transaction (through the same refresh the write services
-use), so a long recompute never holds locks on more than one patient at a time and a patient's
-new data entry waits at most for that patient's recompute. Progress goes to stderr.
+The job (`GET /api/jobs/{id}/`, the admin's Jobs) runs here with a progress bar on stderr, or,
+with `--queue`, on the task queue's worker (docker-compose's `worker`). Each patient is reassessed
+in its own transaction, through the same refresh the write services use, so a long recompute
+never holds locks on more than one patient at a time.
 """
 
 from __future__ import annotations
 
-import time
-
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from patients.models import Patient
+from ecrf.jobs import ProgressBar, create_job, run_here_or_queue
+from ecrf.models import JobState
 from trials.models import Study
-from visits.endpoints.models import PatientAssessment
-from visits.endpoints.services import refresh_patient_assessment
-
-
-def progress_line(done: int, total: int, started: float) -> str:
-    elapsed = time.monotonic() - started
-    rate = done / elapsed if elapsed > 0 else 0.0
-    left = (total - done) / rate if rate else 0.0
-    width = 30
-    filled = width * done // total if total else width
-    bar = "#" * filled + "." * (width - filled)
-    return f"\r[{bar}] {done}/{total} patients  {rate:.1f}/s  ~{left:.0f} s left"
+from visits.endpoints.jobs import RECOMPUTE
 
 
 class Command(BaseCommand):
-    help = "Recompute the endpoint assessments of a study's allocated patients (progress bar)."
+    help = "Recompute the endpoint assessments of a study's allocated patients (a job)."
 
     def add_arguments(self, parser):
         parser.add_argument("registry_id", help="the study, e.g. NCT05471050")
         parser.add_argument("--user", help="recorded as the user of the history rows")
+        parser.add_argument(
+            "--queue", action="store_true", help="hand the job to the worker and return"
+        )
 
     def handle(self, *args, **options):
         study = Study.objects.filter(registry_id=options["registry_id"]).first()
@@ -46,33 +38,17 @@ class Command(BaseCommand):
             actor = get_user_model().objects.filter(username=options["user"]).first()
             if actor is None:
                 raise CommandError(f"There is no user {options['user']!r}.")
-        patient_ids = list(
-            Patient.objects.filter(study=study, day1__isnull=False, is_voided=False)
-            .order_by("pk")
-            .values_list("pk", flat=True)
+        job = create_job(kind=RECOMPUTE, study=study, actor=actor, parameters={})
+        job = run_here_or_queue(
+            job, queue=options["queue"], progress=ProgressBar(self.stderr, "patients")
         )
-        started = time.monotonic()
-        changed = 0
-        for done, patient_id in enumerate(patient_ids, start=1):
-            before = _version(patient_id)
-            refresh_patient_assessment(
-                Patient(pk=patient_id), actor=actor, reason="recompute_assessments"
-            )
-            changed += _version(patient_id) != before
-            if self.stderr.isatty() or done == len(patient_ids) or done % 50 == 0:
-                self.stderr.write(progress_line(done, len(patient_ids), started), ending="")
-                self.stderr.flush()
-        if patient_ids:
-            self.stderr.write("")
+        if options["queue"]:
+            self.stdout.write(f"{study.registry_id}: job {job.pk} queued.")
+            return
+        if job.state != JobState.DONE:
+            raise CommandError(f"job {job.pk} {job.state}: {job.error}")
+        elapsed = (job.finished_at - job.started_at).total_seconds()
         self.stdout.write(
-            f"{study.registry_id}: {len(patient_ids)} patients reassessed, {changed} changed, "
-            f"in {time.monotonic() - started:.1f} s."
+            f"{study.registry_id}: {job.result['patients']} patients reassessed, "
+            f"{job.result['changed']} changed, in {elapsed:.1f} s (job {job.pk})."
         )
-
-
-def _version(patient_id: int) -> int | None:
-    return (
-        PatientAssessment.objects.filter(patient_id=patient_id)
-        .values_list("version", flat=True)
-        .first()
-    )
