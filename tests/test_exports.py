@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ecrf.audit import save_audited, update_audited, void_audited
 from patients.models import Patient
+from tests.diagnosis_support import screening_diagnosis
 from trials.models import Study
 from visits.dosing.models import DoseRecord
 from visits.exports.models import ExportLog
@@ -40,8 +41,8 @@ def populate(study: Study, make_patient, record_lab) -> list[Patient]:
     actor = _actor()
     site = study.sites.order_by("code").first()
     arm = study.arms.order_by("code").first()
-    first = make_patient(study, site.code, actor=actor)
-    second = make_patient(study, site.code, actor=actor, sex="M")
+    first = make_patient(study, site.code, actor=actor, **screening_diagnosis(study))
+    second = make_patient(study, site.code, actor=actor, sex="M", **screening_diagnosis(study))
     first.arm, first.day1, first.status = arm, dt.date(2025, 1, 10), "randomized"
     save_audited(first, actor=actor, reason="Allocated (test)")
     record_lab(first, "PLAT", "18", "10^9/L", on=dt.date(2025, 1, 8), lln="125", uln="350")
@@ -347,7 +348,7 @@ def test_as_of_reproduces_the_cut_before_a_later_correction(
         expected_version=1,
     )
     record_lab(first, "PLAT", "120", "10^9/L", on=dt.date(2025, 3, 7))
-    later_patient = make_patient(study, first.site.code)
+    later_patient = make_patient(study, first.site.code, **screening_diagnosis(study))
 
     as_of = cut.isoformat().replace("+00:00", "Z")
     for fmt in ("csv", "sdtm"):

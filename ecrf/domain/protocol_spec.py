@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ecrf.domain.assumptions import validated_assumptions
+from ecrf.domain.diagnoses import check_endpoint_diagnoses, validated_diagnoses
 from ecrf.domain.errors import DomainError
 
 REGISTRY_ID = re.compile(r"^NCT\d{8}$")
@@ -57,7 +58,7 @@ WEIGHT_BASES = {"baseline", "latest"}
 CRITERION_KINDS = {"inclusion", "exclusion"}
 
 # Sections of a version whose items are identified by `code` (amendments upsert/remove them).
-ITEM_SECTIONS = ("visits", "eligibility", "regimens", "endpoints", "assumptions")
+ITEM_SECTIONS = ("visits", "eligibility", "regimens", "endpoints", "assumptions", "diagnoses")
 # Sections replaced as a whole by an amendment.
 BLOCK_SECTIONS = ("response_criteria", "ctcae")
 
@@ -386,7 +387,7 @@ def _first_content(raw: dict, prefix: str) -> dict[str, Any]:
     ):
         visits.extend(_expand_series(series, _path(_path(prefix, "visit_series"), s_index)))
     content["visits"] = visits
-    for section in ("eligibility", "regimens", "endpoints", "assumptions"):
+    for section in ("eligibility", "regimens", "endpoints", "assumptions", "diagnoses"):
         content[section] = copy.deepcopy(
             _list_of_mappings(raw.get(section, []), _path(prefix, section))
         )
@@ -519,7 +520,9 @@ def _validated_content(
     assumptions = validated_assumptions(
         content.get("assumptions", []), content, _path(prefix, "assumptions")
     )
-    return {
+    diagnoses = validated_diagnoses(content.get("diagnoses", []), _path(prefix, "diagnoses"))
+    check_endpoint_diagnoses([e["raw"] for e in endpoints], diagnoses, _path(prefix, "endpoints"))
+    resolved = {
         "visits": visits,
         "eligibility": criteria,
         "regimens": regimens,
@@ -528,6 +531,11 @@ def _validated_content(
         "ctcae": {"exclude_terms_from_suggestions": excluded},
         "assumptions": assumptions,
     }
+    # Only when declared: the content hash of a file without diagnoses stays what it was, so
+    # reloading it does not make a new version.
+    if diagnoses:
+        resolved["diagnoses"] = diagnoses
+    return resolved
 
 
 def _visit(raw: dict, prefix: str) -> dict[str, Any]:

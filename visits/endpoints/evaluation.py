@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 from ecrf.domain.endpoints import (
@@ -15,6 +16,7 @@ from ecrf.domain.endpoints import (
     build_endpoint_specs,
     evaluate_endpoints,
     parse_response_criteria,
+    platelet_responses_apply,
 )
 from patients.models import Patient, PatientStatus
 from trials.models import ProtocolVersion
@@ -77,6 +79,7 @@ def build_course(patient: Patient, data: CourseData, *, evaluated_on: dt.date) -
             ],
         },
         withdrawn_on=withdrawal_date(patient),
+        diagnosis=patient.diagnosis or None,
     )
 
 
@@ -113,8 +116,15 @@ def assess_patient(
         return {"visits": [], "endpoints": {}}
     specs = specs if specs is not None else endpoint_specs(protocol_version)
     course = build_course(patient, data, evaluated_on=evaluated_on)
+    if protocol_version.diagnoses:
+        # The study records diagnoses: a missing one ("") leaves restricted endpoints
+        # not evaluable rather than evaluated as if they applied.
+        course = replace(course, diagnosis=patient.diagnosis or "")
     criteria = parse_response_criteria(protocol_version.response_criteria or {})
     visit_codes = _visit_codes(patient, data)
+    # Per-visit platelet responses only where a platelet response endpoint applies to the
+    # patient's diagnosis (an AIHA patient's platelet counts are no response assessments).
+    assessed = assess_visits(criteria, course) if platelet_responses_apply(specs, course) else []
     visits = [
         {
             "date": v.date.isoformat(),
@@ -125,7 +135,7 @@ def assess_patient(
             "rescue": v.rescue,
             "detail": v.detail,
         }
-        for v in assess_visits(criteria, course)
+        for v in assessed
     ]
     results = evaluate_endpoints(specs, course)
     endpoints = {
@@ -134,6 +144,7 @@ def assess_patient(
             "met": result.met,
             "value": plain(result.value),
             "event": result.event,
+            "applicable": result.applicable,
             "detail": result.detail,
         }
         for code, result in results.items()

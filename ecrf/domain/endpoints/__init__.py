@@ -79,6 +79,7 @@ and are not part of it.
 
 from __future__ import annotations
 
+from ecrf.domain.endpoints.applicability import platelet_responses_apply
 from ecrf.domain.endpoints.counts import assess_platelet_response, assess_visits, baseline_platelets
 from ecrf.domain.endpoints.course import (
     BleedingObservation,
@@ -167,4 +168,5 @@ __all__ = [
     "find_response_episodes",
     "merge_criteria",
     "parse_response_criteria",
+    "platelet_responses_apply",
 ]

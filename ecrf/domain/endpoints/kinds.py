@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
+from ecrf.domain.endpoints.applicability import restricted_result
 from ecrf.domain.endpoints.counts import _combine, _platelet_visits
 from ecrf.domain.endpoints.course import (
     EndpointResult,
@@ -58,6 +59,9 @@ def evaluate_endpoints(
 
 
 def evaluate_endpoint(spec: EndpointSpec, course: PatientCourse) -> EndpointResult:
+    restricted = restricted_result(spec, course)
+    if restricted is not None:  # an endpoint of another diagnosis: not applicable, not "not met"
+        return restricted
     visible = _cut(course, _data_end(course))
     met, value, event, detail = _EVALUATORS[spec.kind](spec, visible)
     return EndpointResult(spec.code, spec.kind, met, value, event, detail)

@@ -13,6 +13,7 @@ from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ecrf.domain.diagnoses import parse_applies_to
 from ecrf.domain.endpoints.formatting import _join
 from ecrf.domain.endpoints.spec import (
     _CRITERIA_KEYS,
@@ -161,6 +162,10 @@ def _parse_endpoint(
             ConfirmedBy,
         ),
     )
+    if endpoint.get("applies_to_diagnoses") is not None:
+        where_applies = f"{where}.applies_to_diagnoses"
+        applies_to = parse_applies_to(endpoint["applies_to_diagnoses"], where_applies)
+        spec = replace(spec, applies_to_diagnoses=applies_to)
     if endpoint.get("after_response") is not None:
         anchor = _parse_after_response(
             endpoint["after_response"], f"{where}.after_response", defaults, criteria_path

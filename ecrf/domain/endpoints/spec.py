@@ -126,6 +126,7 @@ _ENDPOINT_KEYS = (
     "transfusion_free_days",
     "after_response",
     "confirmed_by",
+    "applies_to_diagnoses",
     "description",
     "notes",
 )
@@ -266,3 +267,5 @@ class EndpointSpec:
     mcii: MciiRule | None = None
     after_response: AfterResponse | None = None
     confirmed_by: ConfirmedBy = ConfirmedBy.WINDOW_END
+    # None: every patient; else the diagnosis codes it applies to (ecrf.domain.diagnoses).
+    applies_to_diagnoses: frozenset[str] | None = None
