@@ -28,8 +28,8 @@ BINARY_KINDS = {
     EndpointKind.RESPONSE_AT_TIME_POINT,
     EndpointKind.SUSTAINED_RESPONSE,
 }
-# A count every week for 110 weeks: every window has one (NCT03918265's 2-year ones included).
-FOLLOW_UP_DAYS = range(7, 771, 7)
+# A count every week for 60 weeks: every window up to then has one (not the 2-year windows).
+FOLLOW_UP_DAYS = range(7, 421, 7)
 
 
 def counts_course(subject: str, value: int) -> list[dict]:
@@ -77,6 +77,13 @@ def enter(make_patient, place_on_arm, make_user, client_for):
     return run
 
 
+def within_follow_up(spec) -> bool:
+    """Whether the course's counts reach the end of the endpoint's window (NCT03918265's 2-year
+    platelet response does not: without a count in its window it is not met, by design)."""
+    point = spec.time_point
+    return point is None or point.day + point.window_after <= FOLLOW_UP_DAYS[-1]
+
+
 def levels_of(registry_id: str) -> tuple[str, str]:
     """The best and the second platelet level of the study's current protocol, by rank."""
     version = Study.objects.get(registry_id=registry_id).current_protocol()
@@ -99,7 +106,11 @@ def test_a_course_below_cr_never_meets_a_cr_endpoint(enter, registry_id):
     assert {visit["response"] for visit in body["visits"]} == {second}
     assert len(body["visits"]) == len(FOLLOW_UP_DAYS)
     version = Study.objects.get(registry_id=registry_id).current_protocol()
-    specs = [s for s in endpoint_specs(version) if s.kind in BINARY_KINDS & PLATELET_KINDS]
+    specs = [
+        s
+        for s in endpoint_specs(version)
+        if s.kind in BINARY_KINDS & PLATELET_KINDS and within_follow_up(s)
+    ]
     at_best = {s.code: body["endpoints"][s.code]["met"] for s in specs if s.level == best}
     at_second = {s.code: body["endpoints"][s.code]["met"] for s in specs if s.level == second}
     assert set(at_best.values()) <= {False}
