@@ -191,7 +191,10 @@ def test_sdtm_export_maps_the_records(
     )
 
     files = _zip(response)
-    assert sorted(files) == ["ae.csv", "dm.csv", "ds.csv", "ex.csv", "lb.csv", "rs.csv", "vs.csv"]
+    datasets = ["ae.csv", "dm.csv", "ds.csv", "ex.csv", "lb.csv", "rs.csv", "vs.csv"]
+    if study.current_protocol().diagnoses:  # the diagnosis screened with (NCT03918265)
+        datasets = sorted([*datasets, "mh.csv"])
+    assert sorted(files) == datasets
     usubjid = f"{registry_id}-{first.subject_id}"
     dm = {r["USUBJID"]: r for r in files["dm.csv"]}
     assert dm[usubjid]["ARMCD"] == arm.code
