@@ -15,7 +15,7 @@ import datetime as dt
 
 import pytest
 
-from ecrf.domain.endpoints import PLATELET_KINDS, EndpointKind
+from ecrf.domain.endpoints import Family, ResultType, kinds_of
 from trials.models import Study
 from visits.endpoints.evaluation import endpoint_specs
 
@@ -23,11 +23,8 @@ pytestmark = pytest.mark.django_db
 
 DAY1 = dt.date(2025, 1, 9)
 SHIPPED = ["NCT03304288", "NCT03918265", "NCT05471050", "NCT05694130"]
-BINARY_KINDS = {
-    EndpointKind.BEST_RESPONSE,
-    EndpointKind.RESPONSE_AT_TIME_POINT,
-    EndpointKind.SUSTAINED_RESPONSE,
-}
+# best_response, response_at_time_point, sustained_response
+BINARY_PLATELET_KINDS = kinds_of(result=ResultType.BINARY, family=Family.PLATELET)
 # A count every week for 60 weeks: every window up to then has one (not the 2-year windows).
 FOLLOW_UP_DAYS = range(7, 421, 7)
 
@@ -109,7 +106,7 @@ def test_a_course_below_cr_never_meets_a_cr_endpoint(enter, registry_id):
     specs = [
         s
         for s in endpoint_specs(version)
-        if s.kind in BINARY_KINDS & PLATELET_KINDS and within_follow_up(s)
+        if s.kind in BINARY_PLATELET_KINDS and within_follow_up(s)
     ]
     at_best = {s.code: body["endpoints"][s.code]["met"] for s in specs if s.level == best}
     at_second = {s.code: body["endpoints"][s.code]["met"] for s in specs if s.level == second}
@@ -138,3 +135,20 @@ def test_the_report_tells_complete_from_overall_response(enter, make_user, clien
     )
     assert (complete["responders"], complete["n"], complete["rate"]) == (1, 2, 0.5)
     assert (overall["responders"], overall["n"], overall["rate"]) == (2, 2, 1.0)
+
+
+def test_the_report_refuses_a_stored_kind_the_registry_does_not_know(make_user, client_for):
+    """A definition stored outside the protocol loader (which checks kinds) is an error naming
+    it, not a column silently summarised as continuous."""
+    study = Study.objects.get(registry_id="NCT03304288")
+    version = study.current_protocol()
+    version.endpoint_definitions.create(
+        code="os_2y", name="Overall survival", kind="overall_survival"
+    )
+    statistician = make_user("stan-os", "statistician", "NCT03304288")
+    response = client_for(statistician).get(f"/api/studies/{study.pk}/report/")
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["field"] == "endpoint_definitions.os_2y.kind"
+    assert error["message"].startswith("must be one of best_response, response_at_time_point, ")
+    assert error["message"].endswith(", score_change, not 'overall_survival'")

@@ -15,51 +15,36 @@ must exist, so an assumption cannot silently outlive the parameter it explains.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from ecrf.domain import protocol_readers as read
 from ecrf.domain.errors import DomainError
 
 ASSUMPTION_KEYS = ("code", "parameter", "value", "source")
-_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 def validated_assumptions(items: Any, content: dict[str, Any], prefix: str) -> list[dict]:
     """The version's assumptions as `{code, parameter, value, source}` (all text), in file
     order; raises DomainError naming the key at fault."""
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise DomainError(prefix, "must be a list of mappings")
     result: list[dict] = []
-    seen: set[str] = set()
-    for index, raw in enumerate(items):
+    for index, raw in enumerate(read.list_of_mappings(items, prefix)):
         where = f"{prefix}.{index}"
-        unknown = sorted(set(raw) - set(ASSUMPTION_KEYS))
-        if unknown:
-            raise DomainError(
-                f"{where}.{unknown[0]}", f"unknown key (allowed: {', '.join(ASSUMPTION_KEYS)})"
-            )
+        read.reject_unknown_keys(raw, ASSUMPTION_KEYS, where)
         values = {}
         for key in ASSUMPTION_KEYS:
             value = raw.get(key)
-            if isinstance(value, bool) or not isinstance(value, str | int | float):
-                raise DomainError(f"{where}.{key}", "must be a non-empty text")
-            value = str(value).strip()
-            if not value:
-                raise DomainError(f"{where}.{key}", "must be a non-empty text")
-            values[key] = value
-        if not _CODE.match(values["code"]):
-            raise DomainError(
-                f"{where}.code", "must start with a letter and hold only letters, digits and _"
-            )
-        if values["code"] in seen:
-            raise DomainError(f"{where}.code", f"duplicate code {values['code']!r}")
-        seen.add(values["code"])
+            # A value may be written as a number (`value: 30`); it is kept as its text.
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                value = str(value)
+            values[key] = read.text(value, f"{where}.{key}")
+        values["code"] = read.code(values["code"], f"{where}.code")
         if not _resolves(content, values["parameter"].split(".")):
             raise DomainError(
                 f"{where}.parameter",
                 f"{values['parameter']!r} names nothing in this version's content",
             )
         result.append(values)
+    read.unique_codes(result, prefix)
     return result
 
 

@@ -24,6 +24,7 @@ from decimal import Decimal
 from enum import Enum
 
 from ecrf.domain.errors import DomainError
+from ecrf.domain.units import RangeIndicator, range_indicator
 
 
 @dataclass(frozen=True)
@@ -476,9 +477,10 @@ def _term_in_value_direction(
         return lab_test.low
     if lab_test.low is None:
         return lab_test.high
-    if references.lln is not None and value < references.lln:
+    indicator = range_indicator(value, references.lln, references.uln)
+    if indicator is RangeIndicator.LOW:
         return lab_test.low
-    if references.uln is not None and value > references.uln:
+    if indicator is RangeIndicator.HIGH:
         return lab_test.high
     # Within the reference range the nearer limit names the term, so that a high-normal
     # potassium reads "Hyperkalemia, grade 0"; that needs the whole range.

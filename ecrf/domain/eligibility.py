@@ -19,6 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from ecrf.domain import protocol_readers as read
 from ecrf.domain import units
 from ecrf.domain.errors import DomainError
 from ecrf.domain.units import UnknownUnit, as_decimal, format_decimal
@@ -121,86 +122,84 @@ def _threshold_keys(op: str) -> tuple[str, ...]:
     return ("low", "high") if op == BETWEEN else ("value",)
 
 
-# --- validate_rule ----------------------------------------------------------------------------
+# --- read_rule --------------------------------------------------------------------------------
+
+
+def read_rule(rule: object, path: str = "rule") -> dict[str, Any]:
+    """The rule as read: checked (DomainError naming the dotted path of the first bad key, e.g.
+    ``rule.any.1.unit``) and returned with its texts stripped (the protocol readers' whitespace
+    rule) and its test codes canonical, so the evaluation reads exactly what was checked."""
+    rule = read.mapping(rule, path)
+    combinator = next((key for key in COMBINATORS if key in rule), None)
+    if combinator is not None:
+        return _read_combination(rule, combinator, path)
+    if "field" in rule:
+        return _read_field_rule(rule, path)
+    if "test_code" in rule:
+        return _read_lab_rule(rule, path)
+    raise DomainError(path, "needs one of: field, test_code, any, all")
 
 
 def validate_rule(rule: object, path: str = "rule") -> None:
     """Raise DomainError naming the dotted path of the first bad key (``rule.any.1.unit``)."""
-    if not isinstance(rule, Mapping):
-        raise DomainError(path, "must be a mapping")
-    combinator = next((key for key in COMBINATORS if key in rule), None)
-    if combinator is not None:
-        _validate_combination(rule, combinator, path)
-    elif "field" in rule:
-        _validate_field_rule(rule, path)
-    elif "test_code" in rule:
-        _validate_lab_rule(rule, path)
-    else:
-        raise DomainError(path, "needs one of: field, test_code, any, all")
+    read_rule(rule, path)
 
 
-def _reject_unknown_keys(rule: Mapping[str, Any], allowed: Sequence[str], path: str) -> None:
-    for key in rule:
-        if key not in allowed:
-            raise DomainError(f"{path}.{key}", f"unknown key (allowed here: {', '.join(allowed)})")
-
-
-def _validate_combination(rule: Mapping[str, Any], combinator: str, path: str) -> None:
-    _reject_unknown_keys(rule, (combinator,), path)
+def _read_combination(rule: Mapping[str, Any], combinator: str, path: str) -> dict[str, Any]:
+    read.reject_unknown_keys(rule, (combinator,), path)
     parts = rule[combinator]
     if not isinstance(parts, Sequence) or isinstance(parts, str) or not parts:
         raise DomainError(f"{path}.{combinator}", "must be a non-empty list of rules")
-    for index, part in enumerate(parts):
-        validate_rule(part, f"{path}.{combinator}.{index}")
+    return {
+        combinator: [
+            read_rule(part, f"{path}.{combinator}.{index}") for index, part in enumerate(parts)
+        ]
+    }
 
 
-def _validate_op(rule: Mapping[str, Any], path: str, ops: Sequence[str]) -> str:
-    op = rule.get("op")
-    if op is None:
+def _read_op(rule: Mapping[str, Any], path: str, ops: Sequence[str]) -> str:
+    if read.is_missing(rule.get("op")):
         raise DomainError(f"{path}.op", "is missing")
-    if op not in ops:
-        raise DomainError(f"{path}.op", f"unknown op {op!r} (expected {', '.join(ops)})")
-    return op
+    return read.choice(rule["op"], f"{path}.op", ops)
 
 
-def _validate_thresholds(rule: Mapping[str, Any], op: str, path: str) -> None:
+def _read_thresholds(rule: Mapping[str, Any], op: str, path: str) -> dict[str, Decimal]:
+    thresholds = {}
     for key in _threshold_keys(op):
         if key not in rule or rule[key] is None:
             raise DomainError(f"{path}.{key}", f"is missing (op {op} needs it)")
-        as_decimal(rule[key], f"{path}.{key}")
-    if op == BETWEEN and as_decimal(rule["low"], "low") > as_decimal(rule["high"], "high"):
+        thresholds[key] = read.decimal(rule[key], f"{path}.{key}")
+    if op == BETWEEN and thresholds["low"] > thresholds["high"]:
         raise DomainError(f"{path}.high", "must not be below low")
+    return thresholds
 
 
-def _validate_field_rule(rule: Mapping[str, Any], path: str) -> None:
-    name = rule["field"]
-    if name not in FIELDS:
-        raise DomainError(f"{path}.field", f"unknown field {name!r} (expected {', '.join(FIELDS)})")
+def _read_field_rule(rule: Mapping[str, Any], path: str) -> dict[str, Any]:
+    name = read.choice(rule["field"], f"{path}.field", FIELDS)
     if name in TEXT_FIELDS:
-        _reject_unknown_keys(rule, ("field", "op", "value"), path)
-        _validate_op(rule, path, ("==",))
-        if not isinstance(rule.get("value"), str) or not rule["value"].strip():
-            raise DomainError(f"{path}.value", "is missing (a text value)")
-        return
-    op = _validate_op(rule, path, (*_OPERATORS, BETWEEN))
-    _reject_unknown_keys(rule, ("field", "op", *_threshold_keys(op)), path)
-    _validate_thresholds(rule, op, path)
+        read.reject_unknown_keys(rule, ("field", "op", "value"), path)
+        op = _read_op(rule, path, ("==",))
+        return {"field": name, "op": op, "value": read.text(rule.get("value"), f"{path}.value")}
+    op = _read_op(rule, path, (*_OPERATORS, BETWEEN))
+    read.reject_unknown_keys(rule, ("field", "op", *_threshold_keys(op)), path)
+    return {"field": name, "op": op, **_read_thresholds(rule, op, path)}
 
 
-def _validate_lab_rule(rule: Mapping[str, Any], path: str) -> None:
+def _read_lab_rule(rule: Mapping[str, Any], path: str) -> dict[str, Any]:
     test = units.lab_test(rule["test_code"], f"{path}.test_code")
-    op = _validate_op(rule, path, (*_OPERATORS, BETWEEN))
-    _reject_unknown_keys(rule, ("test_code", "op", "unit", *_threshold_keys(op)), path)
-    _validate_thresholds(rule, op, path)
-    unit = rule.get("unit")
-    if unit is None:
+    op = _read_op(rule, path, (*_OPERATORS, BETWEEN))
+    read.reject_unknown_keys(rule, ("test_code", "op", "unit", *_threshold_keys(op)), path)
+    thresholds = _read_thresholds(rule, op, path)
+    if read.is_missing(rule.get("unit")):
         raise DomainError(f"{path}.unit", "is missing (a lab threshold needs its unit)")
+    unit = read.text(rule["unit"], f"{path}.unit")
     if _limit_unit(unit) is None:
         try:
             units.normalize_unit(test.code, unit, f"{path}.unit")
         except UnknownUnit as error:
             accepted = (*test.accepted_units, *LimitUnit)
-            raise UnknownUnit(test.code, unit, accepted, error.field) from None
+            raise UnknownUnit(test.code, rule["unit"], accepted, error.field) from None
+    return {"test_code": test.code, "op": op, "unit": unit, **thresholds}
 
 
 # --- Evaluation of one rule -------------------------------------------------------------------
@@ -328,8 +327,10 @@ def _evaluate_rule(rule: Mapping[str, Any], facts: PatientFacts) -> _Verdict:
 # --- Evaluation of a screening ----------------------------------------------------------------
 
 
-def _validate_criteria(criteria: Sequence[Criterion]) -> None:
+def _read_criteria(criteria: Sequence[Criterion]) -> dict[str, dict[str, Any]]:
+    """Each criterion's rule as read (see read_rule), by criterion code."""
     seen: set[str] = set()
+    rules: dict[str, dict[str, Any]] = {}
     for criterion in criteria:
         path = f"criteria.{criterion.code}"
         if criterion.code in seen:
@@ -338,7 +339,8 @@ def _validate_criteria(criteria: Sequence[Criterion]) -> None:
         if criterion.kind not in tuple(CriterionKind):
             raise DomainError(f"{path}.kind", f"unknown kind {criterion.kind!r}")
         if criterion.rule is not None:
-            validate_rule(criterion.rule, f"{path}.rule")
+            rules[criterion.code] = read_rule(criterion.rule, f"{path}.rule")
+    return rules
 
 
 def _validate_answers(criteria: Sequence[Criterion], answers: Mapping[str, bool]) -> None:
@@ -363,12 +365,15 @@ def _investigator_verdict(criterion: Criterion, answers: Mapping[str, bool]) -> 
 
 
 def _result(
-    criterion: Criterion, facts: PatientFacts, answers: Mapping[str, bool]
+    criterion: Criterion,
+    rule: Mapping[str, Any] | None,
+    facts: PatientFacts,
+    answers: Mapping[str, bool],
 ) -> CriterionResult:
-    if criterion.rule is None:
+    if rule is None:
         verdict, source = _investigator_verdict(criterion, answers), ResultSource.INVESTIGATOR
     else:
-        verdict, source = _evaluate_rule(criterion.rule, facts), ResultSource.AUTOMATIC
+        verdict, source = _evaluate_rule(rule, facts), ResultSource.AUTOMATIC
     kind = CriterionKind(criterion.kind)
     return CriterionResult(criterion.code, kind, verdict.met, source, verdict.detail)
 
@@ -388,9 +393,11 @@ def evaluate_eligibility(
     """Evaluate every criterion; ``answers`` holds the investigator's True (met) / False (not met)
     for criteria without a rule. For an exclusion criterion, met means the exclusion applies."""
     answers = answers or {}
-    _validate_criteria(criteria)
+    rules = _read_criteria(criteria)
     _validate_answers(criteria, answers)
-    results = tuple(_result(criterion, facts, answers) for criterion in criteria)
+    results = tuple(
+        _result(criterion, rules.get(criterion.code), facts, answers) for criterion in criteria
+    )
     if any(_fails(result) for result in results):
         status = EligibilityStatus.INELIGIBLE
     elif any(result.met is None for result in results):

@@ -17,17 +17,14 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ecrf.domain.assumptions import validated_assumptions
-from ecrf.domain.diagnoses import check_endpoint_diagnoses, validated_diagnoses
+from ecrf.domain import protocol_readers as read
 from ecrf.domain.errors import DomainError
+from ecrf.domain.protocol_content import EndpointValidator, RuleValidator, validated_content
 
 REGISTRY_ID = re.compile(r"^NCT\d{8}$")
-CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 STUDY_KEYS = {
     "registry_id": True,
@@ -48,14 +45,9 @@ STUDY_KEYS = {
     "randomization": False,
     "versions": True,
 }
-DESIGNS = {"randomized", "single_arm"}
-STATUSES = {"not_yet_recruiting", "recruiting", "active_not_recruiting", "completed"}
-ARM_TYPES = {"experimental", "active_comparator", "single"}
-DOSE_BASES = {"fixed", "mg_per_kg", "mg_per_m2"}
-DOSE_PERIODS = {"administration", "day"}
-BSA_FORMULAS = {"mosteller", "dubois"}
-WEIGHT_BASES = {"baseline", "latest"}
-CRITERION_KINDS = {"inclusion", "exclusion"}
+DESIGNS = ("randomized", "single_arm")
+STATUSES = ("not_yet_recruiting", "recruiting", "active_not_recruiting", "completed")
+ARM_TYPES = ("experimental", "active_comparator", "single")
 
 # Sections of a version whose items are identified by `code` (amendments upsert/remove them).
 ITEM_SECTIONS = ("visits", "eligibility", "regimens", "endpoints", "assumptions", "diagnoses")
@@ -86,12 +78,6 @@ class ProtocolSpec:
         return self.study["registry_id"]
 
 
-# Validators of the parts owned by other domain modules, plugged in by the caller so that this
-# module stays independent of them (each raises DomainError with the path it is given).
-RuleValidator = Callable[[dict, str], None]
-EndpointValidator = Callable[[dict | None, list[dict], str], None]
-
-
 def resolve_protocol(
     document: Any,
     *,
@@ -100,7 +86,7 @@ def resolve_protocol(
 ) -> ProtocolSpec:
     if not isinstance(document, dict):
         raise DomainError("(top level)", "a protocol file must be a mapping of keys to values")
-    _check_keys(document, STUDY_KEYS, "")
+    read.check_keys(document, STUDY_KEYS, "")
     study = _study_fields(document)
     sites = _sites(document["sites"])
     arms = _arms(document["arms"], study["design"])
@@ -115,107 +101,11 @@ def content_hash(content: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-# --- small checkers ---------------------------------------------------------------------------
-
-
-def _path(prefix: str, key: str | int) -> str:
-    return f"{prefix}.{key}" if prefix else str(key)
-
-
-def _check_keys(mapping: dict, allowed: dict[str, bool], prefix: str) -> None:
-    for key in mapping:
-        if key not in allowed:
-            raise DomainError(
-                _path(prefix, key), f"unknown key (allowed: {', '.join(sorted(allowed))})"
-            )
-    for key, required in allowed.items():
-        if required and mapping.get(key) in (None, "", []):
-            raise DomainError(_path(prefix, key), "is required")
-
-
-def _text(mapping: dict, key: str, prefix: str, *, required: bool = True) -> str:
-    value = mapping.get(key)
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or not value.strip():
-        raise DomainError(_path(prefix, key), "must be a non-empty text")
-    return value.strip()
-
-
-def _choice(mapping: dict, key: str, choices: set[str], prefix: str, default=None) -> str:
-    value = mapping.get(key, default)
-    if value not in choices:
-        raise DomainError(_path(prefix, key), f"must be one of {', '.join(sorted(choices))}")
-    return value
-
-
-def _int(mapping: dict, key: str, prefix: str, *, minimum: int | None = None, default=None):
-    value = mapping.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise DomainError(_path(prefix, key), "must be a whole number")
-    if minimum is not None and value < minimum:
-        raise DomainError(_path(prefix, key), f"must be at least {minimum}")
-    return value
-
-
-def _decimal(mapping: dict, key: str, prefix: str, *, required: bool = True) -> str | None:
-    value = mapping.get(key)
-    if value is None and not required:
-        return None
-    if isinstance(value, bool):
-        raise DomainError(_path(prefix, key), "must be a number")
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        raise DomainError(_path(prefix, key), "must be a number") from exc
-    if not number.is_finite() or number < 0:
-        raise DomainError(_path(prefix, key), "must be a non-negative number")
-    return str(number)
-
-
-def _date(mapping: dict, key: str, prefix: str, *, required: bool = True) -> dt.date | None:
-    value = mapping.get(key)
-    if value is None and not required:
-        return None
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise DomainError(_path(prefix, key), "must be a date (YYYY-MM-DD)")
-
-
-def _code(mapping: dict, prefix: str) -> str:
-    code = mapping.get("code")
-    if not isinstance(code, str) or not CODE.match(code):
-        raise DomainError(
-            _path(prefix, "code"), "must start with a letter and hold only letters, digits and _"
-        )
-    return code
-
-
-def _list_of_mappings(value: Any, prefix: str) -> list[dict]:
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise DomainError(prefix, "must be a list of mappings")
-    return value
-
-
-def _unique_codes(items: list[dict], prefix: str) -> None:
-    seen: set[str] = set()
-    for index, item in enumerate(items):
-        code = item["code"]
-        if code in seen:
-            raise DomainError(_path(_path(prefix, index), "code"), f"duplicate code {code!r}")
-        seen.add(code)
-
-
 # --- study level --------------------------------------------------------------------------------
 
 
 def _study_fields(document: dict) -> dict[str, Any]:
-    registry_id = _text(document, "registry_id", "")
+    registry_id = read.field(document, "registry_id", "", read.text)
     if not REGISTRY_ID.match(registry_id):
         raise DomainError("registry_id", "must be a ClinicalTrials.gov id such as NCT01234567")
     conditions = document.get("conditions", [])
@@ -224,19 +114,19 @@ def _study_fields(document: dict) -> dict[str, Any]:
     other_ids = document.get("other_ids", [])
     if not isinstance(other_ids, list):
         raise DomainError("other_ids", "must be a list")
-    start = _date(document, "start_date", "", required=False)
+    start = read.field(document, "start_date", "", read.date, default=None)
     return {
         "registry_id": registry_id,
-        "title": _text(document, "title", ""),
-        "short_title": _text(document, "short_title", ""),
+        "title": read.field(document, "title", "", read.text),
+        "short_title": read.field(document, "short_title", "", read.text),
         "phase": str(document["phase"]).strip(),
-        "design": _choice(document, "design", DESIGNS, ""),
-        "masking": _text(document, "masking", "", required=False) or "open_label",
-        "status": _choice(document, "status", STATUSES, ""),
+        "design": read.field(document, "design", "", read.choice, DESIGNS),
+        "masking": read.field(document, "masking", "", read.text, default="") or "open_label",
+        "status": read.field(document, "status", "", read.choice, STATUSES),
         "ctcae_version": str(document["ctcae_version"]).strip(),
-        "target_enrollment": _int(document, "target_enrollment", "", minimum=1),
+        "target_enrollment": read.field(document, "target_enrollment", "", read.integer, minimum=1),
         "conditions": conditions,
-        "sponsor": _text(document, "sponsor", "", required=False),
+        "sponsor": read.field(document, "sponsor", "", read.text, default=""),
         "other_ids": [str(i) for i in other_ids],
         "start_date": start,
     }
@@ -244,37 +134,37 @@ def _study_fields(document: dict) -> dict[str, Any]:
 
 def _sites(value: Any) -> list[dict[str, Any]]:
     sites = []
-    for index, raw in enumerate(_list_of_mappings(value, "sites")):
-        prefix = _path("sites", index)
-        _check_keys(raw, {"code": True, "name": True, "city": False, "country": False}, prefix)
+    for index, raw in enumerate(read.list_of_mappings(value, "sites")):
+        prefix = read.key_path("sites", index)
+        read.check_keys(raw, {"code": True, "name": True, "city": False, "country": False}, prefix)
         sites.append(
             {
-                "code": _code(raw, prefix),
-                "name": _text(raw, "name", prefix),
-                "city": _text(raw, "city", prefix, required=False),
-                "country": _text(raw, "country", prefix, required=False),
+                "code": read.code(raw.get("code"), read.key_path(prefix, "code")),
+                "name": read.field(raw, "name", prefix, read.text),
+                "city": read.field(raw, "city", prefix, read.text, default=""),
+                "country": read.field(raw, "country", prefix, read.text, default=""),
             }
         )
-    _unique_codes(sites, "sites")
+    read.unique_codes(sites, "sites")
     return sites
 
 
 def _arms(value: Any, design: str) -> list[dict[str, Any]]:
     arms = []
     allowed = {"code": True, "name": True, "type": True, "ratio": False, "description": False}
-    for index, raw in enumerate(_list_of_mappings(value, "arms")):
-        prefix = _path("arms", index)
-        _check_keys(raw, allowed, prefix)
+    for index, raw in enumerate(read.list_of_mappings(value, "arms")):
+        prefix = read.key_path("arms", index)
+        read.check_keys(raw, allowed, prefix)
         arms.append(
             {
-                "code": _code(raw, prefix),
-                "name": _text(raw, "name", prefix),
-                "type": _choice(raw, "type", ARM_TYPES, prefix),
-                "ratio": _int(raw, "ratio", prefix, minimum=1, default=1),
-                "description": _text(raw, "description", prefix, required=False),
+                "code": read.code(raw.get("code"), read.key_path(prefix, "code")),
+                "name": read.field(raw, "name", prefix, read.text),
+                "type": read.field(raw, "type", prefix, read.choice, ARM_TYPES),
+                "ratio": read.field(raw, "ratio", prefix, read.integer, minimum=1, default=1),
+                "description": read.field(raw, "description", prefix, read.text, default=""),
             }
         )
-    _unique_codes(arms, "arms")
+    read.unique_codes(arms, "arms")
     if design == "single_arm" and len(arms) != 1:
         raise DomainError("arms", "a single-arm study has exactly one arm")
     if design == "randomized" and len(arms) < 2:
@@ -290,7 +180,7 @@ def _randomization(value: Any, design: str, arms: list[dict]) -> dict[str, Any] 
     if not isinstance(value, dict):
         raise DomainError("randomization", "is required for a randomized study")
     allowed = {"strata": False, "factors": False, "block_sizes": True}
-    _check_keys(value, allowed, "randomization")
+    read.check_keys(value, allowed, "randomization")
     block_sizes = value["block_sizes"]
     if not isinstance(block_sizes, list) or not block_sizes:
         raise DomainError("randomization.block_sizes", "must be a non-empty list of numbers")
@@ -306,15 +196,18 @@ def _randomization(value: Any, design: str, arms: list[dict]) -> dict[str, Any] 
         raise DomainError("randomization.strata", "must be [site]; add other factors under factors")
     factors = []
     for index, raw in enumerate(
-        _list_of_mappings(value.get("factors", []), "randomization.factors")
+        read.list_of_mappings(value.get("factors", []), "randomization.factors")
     ):
         prefix = f"randomization.factors.{index}"
-        _check_keys(raw, {"name": True, "levels": True}, prefix)
+        read.check_keys(raw, {"name": True, "levels": True}, prefix)
         levels = raw["levels"]
         if not isinstance(levels, list) or len(levels) < 2:
-            raise DomainError(_path(prefix, "levels"), "must list at least two levels")
+            raise DomainError(read.key_path(prefix, "levels"), "must list at least two levels")
         factors.append(
-            {"name": _code({"code": raw["name"]}, prefix), "levels": [str(x) for x in levels]}
+            {
+                "name": read.code(raw["name"], read.key_path(prefix, "name")),
+                "levels": [str(x) for x in levels],
+            }
         )
     return {"strata": ["site"], "factors": factors, "block_sizes": block_sizes}
 
@@ -328,25 +221,25 @@ def _versions(
     validate_rule: RuleValidator | None,
     validate_endpoints: EndpointValidator | None,
 ) -> list[ResolvedVersion]:
-    raw_versions = _list_of_mappings(value, "versions")
+    raw_versions = read.list_of_mappings(value, "versions")
     resolved: list[ResolvedVersion] = []
     # Amendments apply to the content as written (raw); each result is then validated.
     raw_content: dict[str, Any] = {}
     for index, raw in enumerate(raw_versions):
-        prefix = _path("versions", index)
-        number = _int(raw, "number", prefix, minimum=1)
+        prefix = read.key_path("versions", index)
+        number = read.field(raw, "number", prefix, read.integer, minimum=1)
         if number != index + 1:
             raise DomainError(
-                _path(prefix, "number"),
+                read.key_path(prefix, "number"),
                 f"versions must be numbered 1, 2, ... ({index + 1} expected)",
             )
         if index == 0:
             allowed = {k: False for k in (*ITEM_SECTIONS, *BLOCK_SECTIONS, "visit_series")}
             allowed |= {"number": True, "effective_date": True, "summary": True, "label": False}
-            _check_keys(raw, allowed, prefix)
+            read.check_keys(raw, allowed, prefix)
             raw_content = _first_content(raw, prefix)
         else:
-            _check_keys(
+            read.check_keys(
                 raw,
                 {
                     "number": True,
@@ -357,21 +250,23 @@ def _versions(
                 },
                 prefix,
             )
-            raw_content = _apply_changes(raw_content, raw["changes"], _path(prefix, "changes"))
-        content = _validated_content(
+            raw_content = _apply_changes(
+                raw_content, raw["changes"], read.key_path(prefix, "changes")
+            )
+        content = validated_content(
             raw_content, prefix, arm_codes, validate_rule, validate_endpoints
         )
-        effective = _date(raw, "effective_date", prefix)
+        effective = read.field(raw, "effective_date", prefix, read.date)
         if resolved and effective < resolved[-1].effective_date:
             raise DomainError(
-                _path(prefix, "effective_date"), "must not be before the previous version's"
+                read.key_path(prefix, "effective_date"), "must not be before the previous version's"
             )
         resolved.append(
             ResolvedVersion(
                 number=number,
                 label=str(raw.get("label") or number),
                 effective_date=effective,
-                summary=_text(raw, "summary", prefix),
+                summary=read.field(raw, "summary", prefix, read.text),
                 content=content,
                 content_hash=content_hash(content),
             )
@@ -381,15 +276,15 @@ def _versions(
 
 def _first_content(raw: dict, prefix: str) -> dict[str, Any]:
     content: dict[str, Any] = {}
-    visits = list(_list_of_mappings(raw.get("visits", []), _path(prefix, "visits")))
+    visits = list(read.list_of_mappings(raw.get("visits", []), read.key_path(prefix, "visits")))
     for s_index, series in enumerate(
-        _list_of_mappings(raw.get("visit_series", []), _path(prefix, "visit_series"))
+        read.list_of_mappings(raw.get("visit_series", []), read.key_path(prefix, "visit_series"))
     ):
-        visits.extend(_expand_series(series, _path(_path(prefix, "visit_series"), s_index)))
+        visits.extend(_expand_series(series, read.key_path(prefix, "visit_series", s_index)))
     content["visits"] = visits
     for section in ("eligibility", "regimens", "endpoints", "assumptions", "diagnoses"):
         content[section] = copy.deepcopy(
-            _list_of_mappings(raw.get(section, []), _path(prefix, section))
+            read.list_of_mappings(raw.get(section, []), read.key_path(prefix, section))
         )
     content["response_criteria"] = copy.deepcopy(raw.get("response_criteria"))
     content["ctcae"] = copy.deepcopy(raw.get("ctcae") or {})
@@ -410,16 +305,16 @@ def _expand_series(series: dict, prefix: str) -> list[dict]:
         "window_before": False,
         "window_after": False,
     }
-    _check_keys(series, allowed, prefix)
-    unit_days = _int(series, "unit_days", prefix, minimum=1)
-    start = _int(series, "start", prefix, minimum=1)
-    stop = _int(series, "stop", prefix, minimum=start)
-    step = _int(series, "step", prefix, minimum=1, default=1)
-    window = _int(series, "window", prefix, minimum=0, default=0)
-    before = _int(series, "window_before", prefix, minimum=0, default=window)
-    after = _int(series, "window_after", prefix, minimum=0, default=window)
-    code_prefix = _text(series, "prefix", prefix)
-    unit_name = _text(series, "unit_name", prefix)
+    read.check_keys(series, allowed, prefix)
+    unit_days = read.field(series, "unit_days", prefix, read.integer, minimum=1)
+    start = read.field(series, "start", prefix, read.integer, minimum=1)
+    stop = read.field(series, "stop", prefix, read.integer, minimum=start)
+    step = read.field(series, "step", prefix, read.integer, minimum=1, default=1)
+    window = read.field(series, "window", prefix, read.integer, minimum=0, default=0)
+    before = read.field(series, "window_before", prefix, read.integer, minimum=0, default=window)
+    after = read.field(series, "window_after", prefix, read.integer, minimum=0, default=window)
+    code_prefix = read.field(series, "prefix", prefix, read.text)
+    unit_name = read.field(series, "unit_name", prefix, read.text)
     return [
         {
             "code": f"{code_prefix}{n}",
@@ -437,7 +332,7 @@ def _apply_changes(content: dict[str, Any], changes: Any, prefix: str) -> dict[s
         raise DomainError(prefix, "must say what the amendment changes")
     updated = copy.deepcopy(content)
     for section, change in changes.items():
-        section_path = _path(prefix, section)
+        section_path = read.key_path(prefix, section)
         if section in BLOCK_SECTIONS:
             updated[section] = copy.deepcopy(change)
             continue
@@ -448,18 +343,23 @@ def _apply_changes(content: dict[str, Any], changes: Any, prefix: str) -> dict[s
             )
         if not isinstance(change, dict):
             raise DomainError(section_path, "must be a mapping with upsert and/or remove")
-        _check_keys(change, {"upsert": False, "remove": False}, section_path)
+        read.check_keys(change, {"upsert": False, "remove": False}, section_path)
         items = updated[section]
         for code in change.get("remove", []) or []:
             if not any(item.get("code") == code for item in items):
                 raise DomainError(
-                    _path(section_path, "remove"), f"no {section} item with code {code!r}"
+                    read.key_path(section_path, "remove"), f"no {section} item with code {code!r}"
                 )
             items = [item for item in items if item.get("code") != code]
         for index, item in enumerate(
-            _list_of_mappings(change.get("upsert", []) or [], _path(section_path, "upsert"))
+            read.list_of_mappings(
+                change.get("upsert", []) or [], read.key_path(section_path, "upsert")
+            )
         ):
-            _code(item, _path(_path(section_path, "upsert"), index))
+            read.code(
+                item.get("code"),
+                read.key_path(read.key_path(section_path, "upsert", index), "code"),
+            )
             positions = [
                 i for i, existing in enumerate(items) if existing.get("code") == item["code"]
             ]
@@ -469,239 +369,3 @@ def _apply_changes(content: dict[str, Any], changes: Any, prefix: str) -> dict[s
                 items.append(copy.deepcopy(item))
         updated[section] = items
     return updated
-
-
-def _validated_content(
-    content: dict[str, Any],
-    prefix: str,
-    arm_codes: set[str],
-    validate_rule: RuleValidator | None,
-    validate_endpoints: EndpointValidator | None,
-) -> dict[str, Any]:
-    visits = [_visit(v, _path(_path(prefix, "visits"), i)) for i, v in enumerate(content["visits"])]
-    if not visits:
-        raise DomainError(_path(prefix, "visits"), "a protocol needs a visit schedule")
-    _unique_codes(visits, _path(prefix, "visits"))  # before sorting: indexes as in the file
-    visits.sort(key=lambda v: v["day_offset"])
-    criteria = [
-        _criterion(c, _path(_path(prefix, "eligibility"), i), validate_rule)
-        for i, c in enumerate(content["eligibility"])
-    ]
-    _unique_codes(criteria, _path(prefix, "eligibility"))
-    regimens = [
-        _regimen(r, _path(_path(prefix, "regimens"), i), arm_codes)
-        for i, r in enumerate(content["regimens"])
-    ]
-    _unique_codes(regimens, _path(prefix, "regimens"))
-    for arm in arm_codes - {r["arm"] for r in regimens}:
-        raise DomainError(_path(prefix, "regimens"), f"arm {arm!r} has no regimen")
-    endpoints = [
-        _endpoint(e, _path(_path(prefix, "endpoints"), i))
-        for i, e in enumerate(content["endpoints"])
-    ]
-    _unique_codes(endpoints, _path(prefix, "endpoints"))
-    if not endpoints:
-        raise DomainError(_path(prefix, "endpoints"), "a protocol needs at least one endpoint")
-    criteria_block = content.get("response_criteria")
-    if criteria_block is not None and not isinstance(criteria_block, dict):
-        raise DomainError(_path(prefix, "response_criteria"), "must be a mapping")
-    if validate_endpoints is not None:
-        validate_endpoints(
-            criteria_block, [e["raw"] for e in endpoints], _path(prefix, "endpoints")
-        )
-    ctcae = content.get("ctcae") or {}
-    _check_keys(ctcae, {"exclude_terms_from_suggestions": False}, _path(prefix, "ctcae"))
-    excluded = ctcae.get("exclude_terms_from_suggestions", [])
-    if not isinstance(excluded, list) or not all(isinstance(t, str) for t in excluded):
-        raise DomainError(
-            _path(prefix, "ctcae.exclude_terms_from_suggestions"), "must be a list of CTCAE terms"
-        )
-    # Checked against the content as written, so a `parameter` reads like the file's keys.
-    assumptions = validated_assumptions(
-        content.get("assumptions", []), content, _path(prefix, "assumptions")
-    )
-    diagnoses = validated_diagnoses(content.get("diagnoses", []), _path(prefix, "diagnoses"))
-    check_endpoint_diagnoses([e["raw"] for e in endpoints], diagnoses, _path(prefix, "endpoints"))
-    resolved = {
-        "visits": visits,
-        "eligibility": criteria,
-        "regimens": regimens,
-        "endpoints": [{k: v for k, v in e.items() if k != "raw"} for e in endpoints],
-        "response_criteria": criteria_block,
-        "ctcae": {"exclude_terms_from_suggestions": excluded},
-        "assumptions": assumptions,
-    }
-    # Only when declared: the content hash of a file without diagnoses stays what it was, so
-    # reloading it does not make a new version.
-    if diagnoses:
-        resolved["diagnoses"] = diagnoses
-    return resolved
-
-
-def _visit(raw: dict, prefix: str) -> dict[str, Any]:
-    allowed = {
-        "code": True,
-        "name": True,
-        "day_offset": False,
-        "window_before": False,
-        "window_after": False,
-        "window": False,
-    }
-    _check_keys(raw, allowed, prefix)
-    if "day_offset" not in raw:
-        raise DomainError(_path(prefix, "day_offset"), "is required")
-    day_offset = raw["day_offset"]
-    if isinstance(day_offset, bool) or not isinstance(day_offset, int):
-        raise DomainError(_path(prefix, "day_offset"), "must be a whole number of days after day 1")
-    window = _int(raw, "window", prefix, minimum=0, default=0)
-    return {
-        "code": _code(raw, prefix),
-        "name": _text(raw, "name", prefix),
-        "day_offset": day_offset,
-        "window_before": _int(raw, "window_before", prefix, minimum=0, default=window),
-        "window_after": _int(raw, "window_after", prefix, minimum=0, default=window),
-    }
-
-
-def _criterion(raw: dict, prefix: str, validate_rule: RuleValidator | None) -> dict[str, Any]:
-    _check_keys(raw, {"code": True, "kind": True, "text": True, "rule": False}, prefix)
-    rule = raw.get("rule")
-    if rule is not None:
-        if not isinstance(rule, dict):
-            raise DomainError(_path(prefix, "rule"), "must be a mapping")
-        if validate_rule is not None:
-            validate_rule(rule, _path(prefix, "rule"))
-    return {
-        "code": _code(raw, prefix),
-        "kind": _choice(raw, "kind", CRITERION_KINDS, prefix),
-        "text": _text(raw, "text", prefix),
-        "rule": copy.deepcopy(rule),
-    }
-
-
-def _regimen(raw: dict, prefix: str, arm_codes: set[str]) -> dict[str, Any]:
-    allowed = {
-        "code": True,
-        "arm": True,
-        "drug": True,
-        "dose_basis": True,
-        "dose_amount": True,
-        "dose_period": True,
-        "max_dose_amount": False,
-        "frequency": True,
-        "route": False,
-        "duration_days": False,
-        "administrations": False,
-        "weight_basis": False,
-        "bsa_formula": False,
-        "rounding_step_mg": False,
-        "trough_target": False,
-        "taper": False,
-        "notes": False,
-    }
-    _check_keys(raw, allowed, prefix)
-    arm = raw.get("arm")
-    if arm not in arm_codes:
-        raise DomainError(
-            _path(prefix, "arm"), f"unknown arm {arm!r} (arms: {', '.join(sorted(arm_codes))})"
-        )
-    basis = _choice(raw, "dose_basis", DOSE_BASES, prefix)
-    regimen = {
-        "code": _code(raw, prefix),
-        "arm": arm,
-        "drug": _text(raw, "drug", prefix),
-        "dose_basis": basis,
-        "dose_amount": _decimal(raw, "dose_amount", prefix),
-        "dose_period": _choice(raw, "dose_period", DOSE_PERIODS, prefix),
-        "max_dose_amount": _decimal(raw, "max_dose_amount", prefix, required=False),
-        "frequency": _text(raw, "frequency", prefix),
-        "route": _text(raw, "route", prefix, required=False) or "oral",
-        "duration_days": _int(raw, "duration_days", prefix, minimum=1)
-        if "duration_days" in raw
-        else None,
-        "administrations": _int(raw, "administrations", prefix, minimum=1)
-        if "administrations" in raw
-        else None,
-        "weight_basis": "",
-        "bsa_formula": "",
-        "rounding_step_mg": _decimal(raw, "rounding_step_mg", prefix, required=False),
-        "trough_target": None,
-        "taper": copy.deepcopy(raw.get("taper")),
-        "notes": _text(raw, "notes", prefix, required=False),
-    }
-    if basis == "mg_per_kg":
-        regimen["weight_basis"] = _choice(
-            raw, "weight_basis", WEIGHT_BASES, prefix, default="baseline"
-        )
-    if basis == "mg_per_m2":
-        regimen["bsa_formula"] = _choice(
-            raw, "bsa_formula", BSA_FORMULAS, prefix, default="mosteller"
-        )
-    trough = raw.get("trough_target")
-    if trough is not None:
-        trough_prefix = _path(prefix, "trough_target")
-        if not isinstance(trough, dict):
-            raise DomainError(trough_prefix, "must be a mapping with low, high and unit")
-        _check_keys(trough, {"low": True, "high": True, "unit": True}, trough_prefix)
-        low = _decimal(trough, "low", trough_prefix)
-        high = _decimal(trough, "high", trough_prefix)
-        if Decimal(low) >= Decimal(high):
-            raise DomainError(_path(trough_prefix, "high"), "must be above low")
-        regimen["trough_target"] = {
-            "low": low,
-            "high": high,
-            "unit": _text(trough, "unit", trough_prefix),
-        }
-    taper = regimen["taper"]
-    if taper is not None:
-        taper_prefix = _path(prefix, "taper")
-        if not isinstance(taper, dict):
-            raise DomainError(taper_prefix, "must be a mapping")
-        _check_keys(
-            taper,
-            {
-                "full_dose_weeks": True,
-                "taper_weeks": True,
-                "target_daily_mg": True,
-                "rounding_mg": True,
-                "step_table": True,
-            },
-            taper_prefix,
-        )
-        _int(taper, "full_dose_weeks", taper_prefix, minimum=0)
-        _int(taper, "taper_weeks", taper_prefix, minimum=1)
-        _decimal(taper, "target_daily_mg", taper_prefix)
-        _decimal(taper, "rounding_mg", taper_prefix)
-        steps = _list_of_mappings(taper["step_table"], _path(taper_prefix, "step_table"))
-        for index, step in enumerate(steps):
-            step_prefix = _path(_path(taper_prefix, "step_table"), index)
-            _check_keys(step, {"above_mg": True, "decrement_mg": True}, step_prefix)
-            _decimal(step, "above_mg", step_prefix)
-            if Decimal(_decimal(step, "decrement_mg", step_prefix)) <= 0:
-                raise DomainError(_path(step_prefix, "decrement_mg"), "must be above 0")
-    return regimen
-
-
-ENDPOINT_COMMON = {"code", "name", "kind", "primary", "description"}
-
-
-def _endpoint(raw: dict, prefix: str) -> dict[str, Any]:
-    code = _code(raw, prefix)
-    name = _text(raw, "name", prefix)
-    kind = _text(raw, "kind", prefix)
-    primary = raw.get("primary", False)
-    if not isinstance(primary, bool):
-        raise DomainError(_path(prefix, "primary"), "must be true or false")
-    time_point = raw.get("time_point")
-    day = time_point.get("day") if isinstance(time_point, dict) else None
-    parameters = {k: copy.deepcopy(v) for k, v in raw.items() if k not in ENDPOINT_COMMON}
-    return {
-        "code": code,
-        "name": name,
-        "kind": kind,
-        "primary": primary,
-        "description": _text(raw, "description", prefix, required=False),
-        "time_point_day": day if isinstance(day, int) and not isinstance(day, bool) else None,
-        "parameters": parameters,
-        "raw": raw,
-    }

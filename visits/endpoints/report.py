@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 
 from django.utils import timezone
 
+from ecrf.domain.endpoints import ResultType, kind_definition
 from ecrf.domain.statistics import compare_binary, describe_continuous, kaplan_meier, proportion_ci
 from patients.models import Patient
 from patients.selectors import consort_counts
@@ -24,23 +25,13 @@ from visits.endpoints.selectors import assessments_for
 from visits.endpoints.sources import patients_as_of, rows
 from visits.safety.models import AdverseEvent, CtcaeTerm
 
-BINARY_KINDS = {
-    "best_response",
-    "response_at_time_point",
-    "sustained_response",
-    "haemoglobin_response",
-}
-CONTINUOUS_KINDS = {"peak_value", "value_at_time_point", "score_change"}
-TIME_TO_EVENT_KINDS = {"time_to_response", "duration_of_response"}
 FISHER = "Fisher's exact test, two-sided"
 
 
-def endpoint_type(kind: str) -> str:
-    if kind in BINARY_KINDS:
-        return "binary"
-    if kind in TIME_TO_EVENT_KINDS:
-        return "time_to_event"
-    return "continuous"
+def endpoint_type(definition) -> ResultType:
+    """The report's column type of a stored endpoint definition, from the registry of kinds; a
+    kind the registry does not know is an error naming the definition, never a silent default."""
+    return kind_definition(definition.kind, f"endpoint_definitions.{definition.code}.kind").result
 
 
 def study_report(
@@ -84,7 +75,7 @@ def study_report(
                 "code": d.code,
                 "name": d.name,
                 "kind": d.kind,
-                "type": endpoint_type(d.kind),
+                "type": endpoint_type(d),
                 "primary": d.is_primary,
                 "applies_to_diagnoses": restricted_to(d),
             }
@@ -104,14 +95,14 @@ def summarize(definition, results: list[dict]) -> dict:
     stored = [r[definition.code] for r in results if definition.code in r]
     # Patients of a diagnosis the endpoint does not apply to are out of its denominators.
     values = applicable_results(stored)
-    kind = endpoint_type(definition.kind)
-    if kind == "binary":
+    kind = kind_definition(definition.kind, f"endpoint_definitions.{definition.code}.kind")
+    if kind.result is ResultType.BINARY:
         summary = binary_summary(values)
-    elif kind == "time_to_event":
+    elif kind.result is ResultType.TIME_TO_EVENT:
         summary = time_to_event_summary(values)
     else:
         summary = continuous_summary(values)
-        if definition.kind == "score_change":
+        if kind.counts_improvement:
             summary["improved"] = sum(1 for v in values if v["met"] is True)  # MCII reached
     if restricted_to(definition) is not None:
         summary["not_applicable"] = len(stored) - len(values)
@@ -174,7 +165,7 @@ def comparisons(definitions, arm_rows: list[dict]) -> list[dict]:
     first, second = arm_rows
     out = []
     for definition in definitions:
-        if endpoint_type(definition.kind) != "binary":
+        if endpoint_type(definition) is not ResultType.BINARY:
             continue
         a, b = first["endpoints"][definition.code], second["endpoints"][definition.code]
         if not a["n"] or not b["n"]:

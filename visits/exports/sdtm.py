@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.db.models import F
 
+from ecrf.domain.dates import age_in_years
 from ecrf.domain.units import LAB_TESTS
 from trials.models import Arm, Site
 from trials.selectors import diagnosis_names
@@ -175,10 +176,6 @@ def study_day(day: dt.date | dt.datetime | None, day1: dt.date | None) -> str:
     return str(delta + 1 if delta >= 0 else delta)
 
 
-def age_years(birth: dt.date, on: dt.date) -> int:
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-
-
 class Context:
     """What every dataset needs of the study: its id, arms and sites (a few rows)."""
 
@@ -227,7 +224,7 @@ def dm_rows(ctx: Context) -> Iterator[list[str]]:
             text(patient.day1),
             ctx.sites[patient.site_id].code,
             text(patient.birth_date),
-            str(age_years(patient.birth_date, reference)),
+            str(age_in_years(patient.birth_date, reference)),
             "YEARS",
             patient.sex,
             armcd,

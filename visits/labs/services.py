@@ -140,7 +140,7 @@ def apply_suggestion(result: LabResult, baseline: LabResult | None) -> None:
 
 def _is_abnormal_high(baseline: LabResult) -> bool | None:
     # Without a range on the baseline the domain infers it from the graded result's ULN.
-    return None if not baseline.indicator else baseline.indicator == "HIGH"
+    return None if not baseline.indicator else baseline.indicator == units.RangeIndicator.HIGH
 
 
 def _baseline_for(result: LabResult, baseline: LabResult | None) -> LabResult | None:

@@ -69,12 +69,13 @@ Conventions:
   for haemoglobin_response; ``None`` otherwise.
 
 Layout (each module imports only those above it): ``formatting`` (number and key-path text),
-``spec`` (kinds and parsed definitions), ``course`` (input and results), ``parsing``, ``windows``
-(time-point windows, data cuts, withdrawal, shared result text), ``counts`` (single platelet
-counts), ``episodes`` (confirmation, loss, regain), ``runs`` (sustained_response), ``kinds`` (one
-evaluator per kind). This module is the public face: callers import from
-``ecrf.domain.endpoints`` only; the underscore helpers are shared among the modules of the package
-and are not part of it.
+``spec`` (kinds and parsed definitions), ``course`` (input and results), ``criteria`` (parsing of
+a criteria block), ``windows`` (time-point windows, data cuts, withdrawal, shared result text),
+``counts`` (single platelet counts), ``episodes`` (confirmation, loss, regain), ``runs``
+(sustained_response), ``kinds`` (the evaluators), ``registry`` (each kind declared once: evaluator,
+result type, family, keys; and evaluation), ``parsing`` (endpoint definitions, checked against the
+registry). This module is the public face: callers import from ``ecrf.domain.endpoints`` only; the
+underscore helpers are shared among the modules of the package and are not part of it.
 """
 
 from __future__ import annotations
@@ -91,25 +92,26 @@ from ecrf.domain.endpoints.course import (
     ResponseEpisode,
     VisitResponse,
 )
+from ecrf.domain.endpoints.criteria import merge_criteria, parse_response_criteria
 from ecrf.domain.endpoints.episodes import find_response_episodes
-from ecrf.domain.endpoints.kinds import (
-    assess_haemoglobin_response,
+from ecrf.domain.endpoints.kinds import assess_haemoglobin_response
+from ecrf.domain.endpoints.parsing import build_endpoint_specs
+from ecrf.domain.endpoints.registry import (
+    ENDPOINT_KEYS,
+    KINDS,
+    Family,
+    KindDefinition,
+    ResultType,
     evaluate_endpoint,
     evaluate_endpoints,
-)
-from ecrf.domain.endpoints.parsing import (
-    build_endpoint_specs,
-    merge_criteria,
-    parse_response_criteria,
+    kind_definition,
+    kinds_of,
 )
 from ecrf.domain.endpoints.spec import (
-    EXACT_MATCH_UNSUPPORTED,
     NON_RESPONSE,
-    PLATELET_KINDS,
     SCORES,
     SERIES_TESTS,
     SINGLE_COUNT_LOSS,
-    TIME_POINT_REQUIRED,
     AfterResponse,
     BaselineRule,
     BleedingRule,
@@ -128,13 +130,12 @@ from ecrf.domain.endpoints.spec import (
 )
 
 __all__ = [
-    "EXACT_MATCH_UNSUPPORTED",
+    "ENDPOINT_KEYS",
+    "KINDS",
     "NON_RESPONSE",
-    "PLATELET_KINDS",
     "SCORES",
     "SERIES_TESTS",
     "SINGLE_COUNT_LOSS",
-    "TIME_POINT_REQUIRED",
     "AfterResponse",
     "BaselineRule",
     "BleedingObservation",
@@ -145,6 +146,8 @@ __all__ = [
     "EndpointResult",
     "EndpointSpec",
     "EpisodeSearch",
+    "Family",
+    "KindDefinition",
     "LevelMatch",
     "LossRule",
     "MciiRule",
@@ -155,6 +158,7 @@ __all__ = [
     "ResponseCriteria",
     "ResponseEpisode",
     "ResponseLevel",
+    "ResultType",
     "Threshold",
     "TimePoint",
     "VisitResponse",
@@ -166,6 +170,8 @@ __all__ = [
     "evaluate_endpoint",
     "evaluate_endpoints",
     "find_response_episodes",
+    "kind_definition",
+    "kinds_of",
     "merge_criteria",
     "parse_response_criteria",
     "platelet_responses_apply",

@@ -14,8 +14,8 @@ from ecrf.domain.endpoints.course import (
     RescueEpisode,
     VisitResponse,
 )
+from ecrf.domain.endpoints.criteria import parse_response_criteria
 from ecrf.domain.endpoints.formatting import _fmt
-from ecrf.domain.endpoints.parsing import parse_response_criteria
 from ecrf.domain.endpoints.spec import (
     _SYMBOLS,
     NON_RESPONSE,

@@ -1,15 +1,14 @@
-"""Endpoint evaluation: one evaluator per endpoint kind."""
+"""The evaluators of the endpoint kinds (but sustained_response, in ``runs``); the registry binds
+each to its kind."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
-from ecrf.domain.endpoints.applicability import restricted_result
 from ecrf.domain.endpoints.counts import _combine, _platelet_visits
 from ecrf.domain.endpoints.course import (
-    EndpointResult,
     EpisodeSearch,
     Observation,
     PatientCourse,
@@ -18,11 +17,10 @@ from ecrf.domain.endpoints.course import (
 )
 from ecrf.domain.endpoints.episodes import _matches_level, find_response_episodes
 from ecrf.domain.endpoints.formatting import _fmt
-from ecrf.domain.endpoints.runs import _evaluate_sustained_response, _qualifying_run
+from ecrf.domain.endpoints.runs import _qualifying_run
 from ecrf.domain.endpoints.spec import (
     NON_RESPONSE,
     ConfirmedBy,
-    EndpointKind,
     EndpointSpec,
     LevelMatch,
     ResponseCriteria,
@@ -36,7 +34,6 @@ from ecrf.domain.endpoints.windows import (
     _confirmed_by_text,
     _cut,
     _cut_to_horizon,
-    _data_end,
     _episode_text,
     _last_assessment_text,
     _nearest_assessment,
@@ -52,22 +49,7 @@ from ecrf.domain.endpoints.windows import (
 from ecrf.domain.scores import is_clinically_important_improvement
 
 
-def evaluate_endpoints(
-    specs: Sequence[EndpointSpec], course: PatientCourse
-) -> dict[str, EndpointResult]:
-    return {spec.code: evaluate_endpoint(spec, course) for spec in specs}
-
-
-def evaluate_endpoint(spec: EndpointSpec, course: PatientCourse) -> EndpointResult:
-    restricted = restricted_result(spec, course)
-    if restricted is not None:  # an endpoint of another diagnosis: not applicable, not "not met"
-        return restricted
-    visible = _cut(course, _data_end(course))
-    met, value, event, detail = _EVALUATORS[spec.kind](spec, visible)
-    return EndpointResult(spec.code, spec.kind, met, value, event, detail)
-
-
-def _evaluate_best_response(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
+def evaluate_best_response(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
     assert spec.level is not None
     window = _window(course.day1, spec.time_point)
     bounded = _cut(course, window.end)
@@ -114,7 +96,7 @@ def _evaluate_best_response(spec: EndpointSpec, course: PatientCourse) -> _Outco
     return _Outcome(False, None, None, detail)
 
 
-def _evaluate_response_at_time_point(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
+def evaluate_response_at_time_point(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
     assert spec.level is not None
     window = _window(course.day1, spec.time_point)
     bounded = _cut(course, window.end)
@@ -178,7 +160,7 @@ def _lost_before_text(episodes: Sequence[ResponseEpisode], day: dt.date) -> str:
     )
 
 
-def _evaluate_time_to_response(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
+def evaluate_time_to_response(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
     visits, search = _episodes_within_horizon(spec, course)
     if search.episodes:
         episode = search.episodes[0]
@@ -193,7 +175,7 @@ def _evaluate_time_to_response(spec: EndpointSpec, course: PatientCourse) -> _Ou
     return _Outcome(None, days, False, detail)
 
 
-def _evaluate_duration_of_response(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
+def evaluate_duration_of_response(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
     visits, search = _episodes_within_horizon(spec, course)
     if not search.episodes:
         detail = f"not a responder: no confirmed {_reach(spec)}{_last_assessment_text(visits)}"
@@ -229,7 +211,7 @@ def _episodes_within_horizon(
     return visits, find_response_episodes(visits, spec.criteria, bounded, spec.level)
 
 
-def _evaluate_peak_value(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
+def evaluate_peak_value(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
     assert spec.test_code is not None
     bounded = _cut_to_horizon(course, spec.time_point)
     values = _after_day1(_series(bounded, spec.test_code), course.day1)
@@ -243,7 +225,7 @@ def _evaluate_peak_value(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
     return _Outcome(None, peak.value, None, detail)
 
 
-def _evaluate_value_at_time_point(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
+def evaluate_value_at_time_point(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
     assert spec.test_code is not None
     window = _window(course.day1, spec.time_point)
     values = _after_day1(_series(_cut(course, window.end), spec.test_code), course.day1)
@@ -258,7 +240,7 @@ def _evaluate_value_at_time_point(spec: EndpointSpec, course: PatientCourse) -> 
     return _Outcome(None, nearest.value, None, detail)
 
 
-def _evaluate_haemoglobin_response(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
+def evaluate_haemoglobin_response(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
     window = _window(course.day1, spec.time_point)
     values = _after_day1(_cut(course, window.end).haemoglobin, course.day1)
     lookup = _nearest_assessment(values, window, course)
@@ -334,7 +316,7 @@ def _transfusion_text(criteria: ResponseCriteria, transfusion: dt.date | None) -
     return f"transfusion on {transfusion.isoformat()} within prior {days} days"
 
 
-def _evaluate_score_change(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
+def evaluate_score_change(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
     assert spec.score is not None
     window = _window(course.day1, spec.time_point)
     scores = sorted(course.scores.get(spec.score, []), key=lambda obs: obs.date)
@@ -364,16 +346,3 @@ def _evaluate_score_change(spec: EndpointSpec, course: PatientCourse) -> _Outcom
     )
     verdict = "met" if met else "not met"
     return _Outcome(met, change, None, f"{detail}; MCII ({spec.mcii.describe()}) {verdict}")
-
-
-_EVALUATORS: dict[EndpointKind, Callable[[EndpointSpec, PatientCourse], _Outcome]] = {
-    EndpointKind.BEST_RESPONSE: _evaluate_best_response,
-    EndpointKind.RESPONSE_AT_TIME_POINT: _evaluate_response_at_time_point,
-    EndpointKind.SUSTAINED_RESPONSE: _evaluate_sustained_response,
-    EndpointKind.TIME_TO_RESPONSE: _evaluate_time_to_response,
-    EndpointKind.DURATION_OF_RESPONSE: _evaluate_duration_of_response,
-    EndpointKind.PEAK_VALUE: _evaluate_peak_value,
-    EndpointKind.VALUE_AT_TIME_POINT: _evaluate_value_at_time_point,
-    EndpointKind.HAEMOGLOBIN_RESPONSE: _evaluate_haemoglobin_response,
-    EndpointKind.SCORE_CHANGE: _evaluate_score_change,
-}

@@ -56,7 +56,7 @@ def _qualifying_run(
     return list(visits[first : last + 1])
 
 
-def _evaluate_sustained_response(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
+def evaluate_sustained_response(spec: EndpointSpec, course: PatientCourse) -> _Outcome:
     assert spec.duration_days is not None
     horizon = _window(course.day1, spec.time_point).end if spec.time_point else None
     bounded = _cut(course, horizon) if horizon else course

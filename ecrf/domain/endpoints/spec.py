@@ -38,38 +38,6 @@ class ConfirmedBy(StrEnum):
     ASSESSMENT = "assessment"  # on or before the assessed count: an ongoing response
 
 
-PLATELET_KINDS = frozenset(
-    {
-        EndpointKind.BEST_RESPONSE,
-        EndpointKind.RESPONSE_AT_TIME_POINT,
-        EndpointKind.SUSTAINED_RESPONSE,
-        EndpointKind.TIME_TO_RESPONSE,
-        EndpointKind.DURATION_OF_RESPONSE,
-    }
-)
-
-
-TIME_POINT_REQUIRED = frozenset(
-    {
-        EndpointKind.BEST_RESPONSE,
-        EndpointKind.RESPONSE_AT_TIME_POINT,
-        EndpointKind.VALUE_AT_TIME_POINT,
-        EndpointKind.HAEMOGLOBIN_RESPONSE,
-        EndpointKind.SCORE_CHANGE,
-    }
-)
-
-
-# Runs and episodes are "at a level or better"; an exact level has no meaning for these kinds.
-EXACT_MATCH_UNSUPPORTED = frozenset(
-    {
-        EndpointKind.SUSTAINED_RESPONSE,
-        EndpointKind.TIME_TO_RESPONSE,
-        EndpointKind.DURATION_OF_RESPONSE,
-    }
-)
-
-
 SERIES_TESTS = ("PLAT", "HGB")
 
 
@@ -107,28 +75,6 @@ _LEVEL_KEYS = (
     "hb_max",
     "rise_from_baseline",
     "combine",
-)
-
-
-_ENDPOINT_KEYS = (
-    "code",
-    "name",
-    "kind",
-    "level",
-    "match",
-    "time_point",
-    "primary",
-    "criteria",
-    "duration_days",
-    "test_code",
-    "score",
-    "mcii",
-    "transfusion_free_days",
-    "after_response",
-    "confirmed_by",
-    "applies_to_diagnoses",
-    "description",
-    "notes",
 )
 
 
