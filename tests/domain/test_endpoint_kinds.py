@@ -137,3 +137,7 @@ def test_a_key_the_kind_needs_is_demanded(endpoint: dict[str, Any], key: str) ->
         f"endpoints.0.{key}",
         f"required for kind {endpoint['kind']}",
     )
+
+
+def test_a_family_reads_its_own_lab_series() -> None:
+    assert (Family.PLATELET.series, Family.HAEMOGLOBIN.series) == ("PLAT", "HGB")

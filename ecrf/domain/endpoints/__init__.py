@@ -68,7 +68,7 @@ Conventions:
   peak_value / value_at_time_point / score_change (change = follow-up − baseline), the level code
   for haemoglobin_response; ``None`` otherwise.
 
-Layout (each module imports only those above it): ``formatting`` (number and key-path text),
+Layout (each module imports only those above it): ``formatting`` (number text),
 ``spec`` (kinds and parsed definitions), ``course`` (input and results), ``criteria`` (parsing of
 a criteria block), ``windows`` (time-point windows, data cuts, withdrawal, shared result text),
 ``counts`` (single platelet counts), ``episodes`` (confirmation, loss, regain), ``runs``

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ecrf.domain import protocol_readers as read
-from ecrf.domain.endpoints.formatting import _join
 from ecrf.domain.endpoints.spec import (
     _CRITERIA_KEYS,
     _LEVEL_KEYS,
@@ -67,8 +66,8 @@ class _KeyPaths:
 
     def __call__(self, *keys: object) -> str:
         if self.override_path is not None and _supplies(self.override, keys):
-            return _join(self.override_path, *keys)
-        return _join(self.base_path, *keys)
+            return read.key_path(self.override_path, *keys)
+        return read.key_path(self.base_path, *keys)
 
 
 def _supplies(override: Mapping[str, Any], keys: Sequence[object]) -> bool:
@@ -137,8 +136,9 @@ def _parse_level(code: object, raw: object, where: _KeyPaths) -> ResponseLevel:
         if fold.value <= 0:
             raise DomainError(fold_where, "the multiple of baseline must be positive")
     if level.get("rank") is None:
+        # Named in the block that defines the level, which lacks the rank.
         raise DomainError(
-            _join(where("levels", code), "rank"),  # the block that defines the level lacks it
+            read.key_path(where("levels", code), "rank"),
             "required: the level's rank, 1 for the best level (key order carries no meaning)",
         )
     parsed = ResponseLevel(

@@ -1,4 +1,4 @@
-"""Plain text of numbers and key paths used across the engine."""
+"""Plain text of numbers used across the engine's results."""
 
 from __future__ import annotations
 
@@ -9,7 +9,3 @@ def _fmt(value: Decimal) -> str:
     """Plain decimal text without exponent or trailing zeros: 24, 19.5, 100."""
     text = format(Decimal(value).normalize(), "f")
     return "0" if text in ("-0", "0") else text
-
-
-def _join(*parts: object) -> str:
-    return ".".join(str(part) for part in parts if str(part) != "")

@@ -19,7 +19,6 @@ from ecrf.domain.endpoints.criteria import (
     merge_criteria,
     parse_response_criteria,
 )
-from ecrf.domain.endpoints.formatting import _join
 from ecrf.domain.endpoints.registry import ENDPOINT_KEYS, Family, KindDefinition, kind_definition
 from ecrf.domain.endpoints.spec import (
     _CRITERIA_KEYS,
@@ -52,7 +51,7 @@ def build_endpoint_specs(
     """
     if criteria_path is None:
         prefix, _, _ = path.rpartition(".")
-        criteria_path = _join(prefix, "response_criteria") if prefix else "response_criteria"
+        criteria_path = read.key_path(prefix, "response_criteria")
     defaults = {} if response_criteria is None else read.mapping(response_criteria, criteria_path)
     parse_response_criteria(defaults, path=criteria_path)  # report the defaults' own errors first
     if isinstance(endpoints, str | bytes) or not isinstance(endpoints, Sequence):
@@ -173,7 +172,7 @@ def _check_kind_requirements(
         if spec.level is not None and spec.level not in codes:
             known = ", ".join(codes)
             raise DomainError(f"{where}.level", f"unknown {family} level {spec.level!r} ({known})")
-        _check_baseline_test(spec.criteria, levels, "PLAT" if platelet_kind else "HGB", key_paths)
+        _check_baseline_test(spec.criteria, levels, definition.family.series, key_paths)
         if platelet_kind and spec.level is None:
             spec = replace(spec, level=codes[-1])
     if spec.match is LevelMatch.EXACTLY and not definition.exact_match:

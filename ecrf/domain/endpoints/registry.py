@@ -44,6 +44,11 @@ class Family(StrEnum):
     PLATELET = "platelet"
     HAEMOGLOBIN = "haemoglobin"
 
+    @property
+    def series(self) -> str:
+        """The lab series (test code) its levels and baseline are read from."""
+        return "PLAT" if self is Family.PLATELET else "HGB"
+
 
 # Keys every endpoint may carry, whatever its kind.
 COMMON_KEYS = (
