@@ -3,6 +3,7 @@ randomization or enrolment, status moves, unscheduled visits) that call the API'
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
@@ -22,6 +23,20 @@ from patients.models import Consent, EligibilityAssessment, Patient, PatientStat
 from patients.selectors import latest_assessment
 from patients.services import PATIENT_WRITES, consent_record, patient_change_status
 from patients.status_machine import PRE_ALLOCATION, next_statuses
+from trials.selectors import studies_for
+
+
+def diagnosis_choices(studies) -> list[tuple[str, str]]:
+    """ "—" (none) then each study's declared diagnoses, grouped by study for the select."""
+    choices: list = [("", "— (the study records no diagnosis)")]
+    for study in studies.order_by("registry_id"):
+        protocol = study.current_protocol()
+        declared = protocol.diagnoses if protocol is not None else []
+        if declared:
+            choices.append(
+                (study.registry_id, [(d["code"], f"{d['code']} — {d['name']}") for d in declared])
+            )
+    return choices
 
 
 class ReadOnlyInline(admin_base.ReadOnlyInline):
@@ -80,7 +95,17 @@ WORKFLOW_PAGES = {
 class PatientAdmin(admin_base.ServiceBackedAdmin):
     """Screening and corrections through the patient services (the same checks as the API)."""
 
-    list_display = ["subject_id", "study", "site", "sex", "birth_date", "status", "arm", "day1"]
+    list_display = [
+        "subject_id",
+        "study",
+        "site",
+        "sex",
+        "birth_date",
+        "diagnosis",
+        "status",
+        "arm",
+        "day1",
+    ]
     list_filter = ["study", "site", "status", "sex", "arm", "is_voided"]
     search_fields = ["subject_id"]
     list_select_related = ["study", "site", "arm"]
@@ -94,6 +119,7 @@ class PatientAdmin(admin_base.ServiceBackedAdmin):
         "birth_date",
         "height_cm",
         "weight_kg",
+        "diagnosis",
         "screened_on",
     )
     derived_readonly = (
@@ -108,6 +134,18 @@ class PatientAdmin(admin_base.ServiceBackedAdmin):
         "status_changed_on",
     )
     fixed_after_creation = ("study", "site", "screened_on")  # fixed once the subject id is issued
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """The diagnosis is picked from the codes the user's studies declare (the service checks
+        it belongs to the patient's study); studies without diagnoses leave it empty."""
+        if db_field.name == "diagnosis":
+            return forms.ChoiceField(
+                choices=diagnosis_choices(studies_for(request.user)),
+                required=False,
+                label="Diagnosis",
+                help_text=db_field.help_text,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     # --- Workflow pages ---------------------------------------------------------------------
 

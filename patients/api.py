@@ -44,6 +44,9 @@ class PatientSerializer(serializers.ModelSerializer):
     site_code = serializers.CharField(source="site.code", read_only=True)
     arm = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     protocol_version = serializers.IntegerField(source="protocol_version.number", read_only=True)
+    diagnosis_name = serializers.CharField(
+        read_only=True, help_text="The diagnosis as the protocol names it; empty when none."
+    )
     randomization_number = serializers.SerializerMethodField()
 
     class Meta:
@@ -59,6 +62,8 @@ class PatientSerializer(serializers.ModelSerializer):
             "birth_date",
             "height_cm",
             "weight_kg",
+            "diagnosis",
+            "diagnosis_name",
             "status",
             "screened_on",
             "protocol_version",
@@ -86,6 +91,15 @@ class PatientCreateSerializer(serializers.Serializer):
     height_cm = serializers.DecimalField(max_digits=5, decimal_places=1)
     weight_kg = serializers.DecimalField(max_digits=5, decimal_places=1)
     screened_on = serializers.DateField(required=False, help_text="Defaults to today.")
+    diagnosis = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text=(
+            "Required when the study's protocol declares diagnoses "
+            "(`current_protocol_version.diagnoses` of GET /api/studies/{id}/): one of their codes."
+        ),
+    )
 
 
 class PatientUpdateSerializer(ChangeFieldsMixin, serializers.ModelSerializer):
@@ -93,7 +107,7 @@ class PatientUpdateSerializer(ChangeFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Patient
-        fields = ["sex", "birth_date", "height_cm", "weight_kg", "reason", "version"]
+        fields = ["sex", "birth_date", "height_cm", "weight_kg", "diagnosis", "reason", "version"]
 
     def validate_birth_date(self, value):
         check_not_future(value, "birth_date")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from ecrf.domain.diagnoses import diagnosis_name
 from ecrf.models import AuditedModel, ClinicalRecord
 
 
@@ -58,6 +59,14 @@ class Patient(ClinicalRecord):
     birth_date = models.DateField()
     height_cm = models.DecimalField(max_digits=5, decimal_places=1)
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1)
+    # One of the diagnoses the protocol version declares (required then), else empty; coded per
+    # study, so the codes live in the protocol file rather than in `choices`.
+    diagnosis = models.CharField(
+        max_length=40,
+        blank=True,
+        default="",
+        help_text="Diagnosis code from the study's protocol (e.g. AIHA, PRCA, EVANS).",
+    )
     status = models.CharField(
         max_length=20, choices=PatientStatus.choices, default=PatientStatus.SCREENING
     )
@@ -94,6 +103,11 @@ class Patient(ClinicalRecord):
 
     def __str__(self) -> str:
         return self.subject_id
+
+    @property
+    def diagnosis_name(self) -> str:
+        """The diagnosis as the protocol names it ('' when none is recorded)."""
+        return diagnosis_name(self.protocol_version.diagnoses, self.diagnosis)
 
 
 class Consent(ClinicalRecord):

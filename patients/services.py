@@ -11,13 +11,14 @@ from django.utils import timezone
 
 from ecrf.access import Action, can
 from ecrf.audit import require_reason, save_audited, update_audited, void_audited
+from ecrf.domain.diagnoses import diagnosis_problem
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
 from ecrf.locking import take_turns
 from ecrf.record_writes import RecordWrites
 from patients.models import Consent, ExitReason, Patient
 from patients.selectors import UNKNOWN_PATIENT
 from patients.status_machine import CODED_REASON_TARGETS, Via, move_allowed, next_statuses
-from trials.models import Site, Study
+from trials.models import ProtocolVersion, Site, Study
 
 # Plausibility limits for adults' body size; values outside are typing errors, not patients.
 HEIGHT_RANGE_CM = (Decimal("100"), Decimal("250"))
@@ -35,6 +36,14 @@ def check_body_size(*, height_cm: Decimal | None, weight_kg: Decimal | None) -> 
             f"Weight must be between {WEIGHT_RANGE_KG[0]} and {WEIGHT_RANGE_KG[1]} kg.",
             field="weight_kg",
         )
+
+
+def check_diagnosis(protocol_version: ProtocolVersion, code: str | None) -> None:
+    """Required and one of the declared codes when the protocol declares diagnoses; empty
+    otherwise (400 naming `diagnosis`)."""
+    problem = diagnosis_problem(protocol_version.diagnoses, code)
+    if problem is not None:
+        raise InvalidInput(problem, field="diagnosis")
 
 
 def check_not_future(value: dt.date | None, field: str) -> None:
@@ -99,6 +108,7 @@ def patient_create(
     height_cm: Decimal,
     weight_kg: Decimal,
     screened_on: dt.date | None = None,
+    diagnosis: str = "",
 ) -> Patient:
     check_site_access(actor, study, site, Action.ENTER_DATA)
     if not site.is_active:
@@ -112,6 +122,7 @@ def patient_create(
     protocol = study.current_protocol()
     if protocol is None:
         raise InvalidInput("The study has no protocol version loaded.", field="study")
+    check_diagnosis(protocol, diagnosis)
 
     # Concurrent screenings at one site take turns here, so subject numbers are handed out one
     # at a time (the unique constraint on site_sequence is the backstop). No row lock on the
@@ -128,6 +139,7 @@ def patient_create(
         birth_date=birth_date,
         height_cm=height_cm,
         weight_kg=weight_kg,
+        diagnosis=diagnosis or "",
         screened_on=screened_on,
         protocol_version=protocol,
     )
@@ -148,6 +160,8 @@ def patient_update(
     check_patient_access(actor, patient, Action.ENTER_DATA)
     check_not_future(changes.get("birth_date"), "birth_date")
     check_body_size(height_cm=changes.get("height_cm"), weight_kg=changes.get("weight_kg"))
+    if "diagnosis" in changes:
+        check_diagnosis(patient.protocol_version, changes["diagnosis"])
     return update_audited(
         patient, changes=changes, actor=actor, reason=reason, expected_version=expected_version
     )

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from ecrf.audit import save_audited
+from tests.diagnosis_support import screening_diagnosis
 from trials.models import Study
 from visits.models import Visit
 from visits.safety.models import AdverseEvent, AdverseEventDrugAssessment
@@ -104,7 +105,9 @@ def test_every_study_and_arm_takes_events_assessed_for_each_study_drug(
     study = Study.objects.get(registry_id=registry_id)
     site = study.sites.order_by("code").first()
     user = make_user(f"inv-{registry_id}", "investigator", registry_id, [site.code])
-    patient = randomize(make_patient(study, site.code, actor=user), arm_code)
+    patient = randomize(
+        make_patient(study, site.code, actor=user, **screening_diagnosis(study)), arm_code
+    )
     drugs = ARM_DRUGS[(registry_id, arm_code)]
     assessments = [
         {"drug": drug.upper(), "causality": "possible", "action_taken": "dose_reduced"}

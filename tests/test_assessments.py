@@ -168,7 +168,9 @@ def test_a_red_cell_transfusion_rules_out_a_haemoglobin_response(
     study = Study.objects.get(registry_id="NCT03918265")
     client = client_for(make_user("dana", "data_manager", "NCT03918265"))
     day1 = timezone.localdate() - dt.timedelta(days=200)
-    patient = make_patient(study, "PUMCH", screened_on=day1 - dt.timedelta(days=5))
+    patient = make_patient(
+        study, "PUMCH", screened_on=day1 - dt.timedelta(days=5), diagnosis="AIHA"
+    )
     place_on_arm(patient, "TAC", day1=day1, status="enrolled")
 
     def hb(day: int, value: str) -> None:

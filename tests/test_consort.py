@@ -171,7 +171,7 @@ def test_single_arm_counts_enrolment(make_user, make_patient, screen_eligible):
     from trials.models import Study
 
     single_arm = Study.objects.get(registry_id="NCT03918265")
-    patient = screen_eligible(make_patient(single_arm, "PUMCH"))
+    patient = screen_eligible(make_patient(single_arm, "PUMCH", diagnosis="EVANS"))
     patient_enrol(actor=make_user("ivy", "investigator", "NCT03918265"), patient=patient)
     counts = consort_counts(single_arm)
     assert (counts["allocation"], counts["allocated"], counts["arms"][0]["arm"]) == (

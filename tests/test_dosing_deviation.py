@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from tests.diagnosis_support import screening_diagnosis
 from trials.models import Study
 
 pytestmark = pytest.mark.django_db
@@ -24,9 +25,8 @@ def superclient(client_for, superuser):
 
 
 def setup_arm(make_patient, place_on_arm, client, registry_id, site, arm, day1):
-    patient = place_on_arm(
-        make_patient(Study.objects.get(registry_id=registry_id), site), arm, day1=day1
-    )
+    study = Study.objects.get(registry_id=registry_id)
+    patient = place_on_arm(make_patient(study, site, **screening_diagnosis(study)), arm, day1=day1)
     assert client.post(f"/api/patients/{patient.pk}/dosing/plan/").status_code == 201
     return patient
 

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from ecrf.audit import save_audited
+from tests.diagnosis_support import screening_diagnosis
 from trials.models import Study
 from visits.dosing.models import DosePlan, TaperWeek
 
@@ -88,7 +89,7 @@ def test_plan_follows_the_protocol_of_every_arm(
     make_patient, place_on_arm, client_for, investigator, registry_id, site, arm, expected
 ):
     study = Study.objects.get(registry_id=registry_id)
-    patient = place_on_arm(make_patient(study, site), arm, day1=DAY1)
+    patient = place_on_arm(make_patient(study, site, **screening_diagnosis(study)), arm, day1=DAY1)
 
     response = client_for(investigator(registry_id)).post(
         f"/api/patients/{patient.pk}/dosing/plan/"

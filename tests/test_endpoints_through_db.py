@@ -25,7 +25,8 @@ DAY1 = dt.date(2025, 1, 9)
 SHIPPED = ["NCT03304288", "NCT03918265", "NCT05471050", "NCT05694130"]
 # best_response, response_at_time_point, sustained_response
 BINARY_PLATELET_KINDS = kinds_of(result=ResultType.BINARY, family=Family.PLATELET)
-FOLLOW_UP_DAYS = range(7, 421, 7)  # a count every week for 60 weeks: every window has one
+# A count every week for 60 weeks: every window up to then has one (not the 2-year windows).
+FOLLOW_UP_DAYS = range(7, 421, 7)
 
 
 def counts_course(subject: str, value: int) -> list[dict]:
@@ -55,7 +56,10 @@ def enter(make_patient, place_on_arm, make_user, client_for):
         study = Study.objects.get(registry_id=registry_id)
         manager = make_user(f"dm-{registry_id}", "data_manager", registry_id)
         client = client_for(manager)
-        patient = make_patient(study, study.sites.order_by("code").first().code)
+        site_code = study.sites.order_by("code").first().code
+        # NCT03918265 assesses platelet responses for its Evans syndrome patients only.
+        diagnosis = {"diagnosis": "EVANS"} if registry_id == "NCT03918265" else {}
+        patient = make_patient(study, site_code, **diagnosis)
         place_on_arm(patient, study.arms.order_by("code").first().code, day1=DAY1)
         response = client.post(
             "/api/lab-results/bulk/",
@@ -68,6 +72,13 @@ def enter(make_patient, place_on_arm, make_user, client_for):
         return patient.pk, body
 
     return run
+
+
+def within_follow_up(spec) -> bool:
+    """Whether the course's counts reach the end of the endpoint's window (NCT03918265's 2-year
+    platelet response does not: without a count in its window it is not met, by design)."""
+    point = spec.time_point
+    return point is None or point.day + point.window_after <= FOLLOW_UP_DAYS[-1]
 
 
 def levels_of(registry_id: str) -> tuple[str, str]:
@@ -92,12 +103,16 @@ def test_a_course_below_cr_never_meets_a_cr_endpoint(enter, registry_id):
     assert {visit["response"] for visit in body["visits"]} == {second}
     assert len(body["visits"]) == len(FOLLOW_UP_DAYS)
     version = Study.objects.get(registry_id=registry_id).current_protocol()
-    specs = [s for s in endpoint_specs(version) if s.kind in BINARY_PLATELET_KINDS]
+    specs = [
+        s
+        for s in endpoint_specs(version)
+        if s.kind in BINARY_PLATELET_KINDS and within_follow_up(s)
+    ]
     at_best = {s.code: body["endpoints"][s.code]["met"] for s in specs if s.level == best}
     at_second = {s.code: body["endpoints"][s.code]["met"] for s in specs if s.level == second}
     assert set(at_best.values()) <= {False}
     assert set(at_second.values()) <= {True}
-    assert len(at_second) >= (1 if registry_id != "NCT03918265" else 0)
+    assert len(at_second) >= 1
 
 
 @pytest.mark.parametrize("registry_id", SHIPPED)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ecrf.audit import void_audited
 from patients.models import EligibilityAssessment
+from tests.diagnosis_support import screening_diagnosis
 from trials.models import Study
 
 pytestmark = pytest.mark.django_db
@@ -189,7 +190,7 @@ def test_age_is_counted_in_full_years_at_the_evaluation_date(
 
 def test_ecog_comes_from_the_latest_assessment(client_for, make_user, make_patient, record_ecog):
     single_arm = Study.objects.get(registry_id="NCT03918265")
-    patient = make_patient(single_arm, "PUMCH")
+    patient = make_patient(single_arm, "PUMCH", diagnosis="AIHA")
     record_ecog(patient, 1, on=dt.date(2024, 12, 1))
     record_ecog(patient, 3, on=dt.date(2025, 1, 5))
     client = client_for(make_user("ivy", "investigator", "NCT03918265"))
@@ -315,5 +316,7 @@ def test_foreign_patient_is_a_404(client_for, make_user, multisite_study, make_p
 )
 def test_every_study_can_screen_a_patient_eligible(make_patient, screen_eligible, registry_id):
     study = Study.objects.get(registry_id=registry_id)
-    patient = screen_eligible(make_patient(study, study.sites.first().code))
+    patient = screen_eligible(
+        make_patient(study, study.sites.first().code, **screening_diagnosis(study))
+    )
     assert patient.status == "eligible"

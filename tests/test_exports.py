@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ecrf.audit import save_audited, update_audited, void_audited
 from patients.models import Patient
+from tests.diagnosis_support import screening_diagnosis
 from trials.models import Study
 from visits.dosing.models import DoseRecord
 from visits.endpoints.models import PatientAssessment
@@ -41,8 +42,8 @@ def populate(study: Study, make_patient, record_lab) -> list[Patient]:
     actor = _actor()
     site = study.sites.order_by("code").first()
     arm = study.arms.order_by("code").first()
-    first = make_patient(study, site.code, actor=actor)
-    second = make_patient(study, site.code, actor=actor, sex="M")
+    first = make_patient(study, site.code, actor=actor, **screening_diagnosis(study))
+    second = make_patient(study, site.code, actor=actor, sex="M", **screening_diagnosis(study))
     first.arm, first.day1, first.status = arm, dt.date(2025, 1, 10), "randomized"
     save_audited(first, actor=actor, reason="Allocated (test)")
     record_lab(first, "PLAT", "18", "10^9/L", on=dt.date(2025, 1, 8), lln="125", uln="350")
@@ -200,7 +201,10 @@ def test_sdtm_export_maps_the_records(
     )
 
     files = _zip(response)
-    assert sorted(files) == ["ae.csv", "dm.csv", "ds.csv", "ex.csv", "lb.csv", "rs.csv", "vs.csv"]
+    datasets = ["ae.csv", "dm.csv", "ds.csv", "ex.csv", "lb.csv", "rs.csv", "vs.csv"]
+    if study.current_protocol().diagnoses:  # the diagnosis screened with (NCT03918265)
+        datasets = sorted([*datasets, "mh.csv"])
+    assert sorted(files) == datasets
     usubjid = f"{registry_id}-{first.subject_id}"
     dm = {r["USUBJID"]: r for r in files["dm.csv"]}
     assert dm[usubjid]["ARMCD"] == arm.code
@@ -266,6 +270,8 @@ def test_sdtm_export_maps_the_records(
             stored.evaluated_on.isoformat(),
         )
         for code in sorted(stored.endpoints)
+        # An endpoint of another diagnosis than the patient's has no result, hence no RS record.
+        if stored.endpoints[code]["applicable"] is not False
     ]
     assert [
         (r["RSTESTCD"], r["RSCAT"], r["RSORRES"], r["VISIT"], r["RSDTC"]) for r in files["rs.csv"]
@@ -384,7 +390,7 @@ def test_as_of_reproduces_the_cut_before_a_later_correction(
         expected_version=1,
     )
     record_lab(first, "PLAT", "120", "10^9/L", on=dt.date(2025, 3, 7))
-    later_patient = make_patient(study, first.site.code)
+    later_patient = make_patient(study, first.site.code, **screening_diagnosis(study))
 
     as_of = cut.isoformat().replace("+00:00", "Z")
     for fmt in ("csv", "sdtm"):

@@ -22,7 +22,7 @@ def client(client_for, make_user):
 
 @pytest.fixture
 def patient(make_patient):
-    return make_patient(Study.objects.get(registry_id="NCT03918265"), "PUMCH")
+    return make_patient(Study.objects.get(registry_id="NCT03918265"), "PUMCH", diagnosis="AIHA")
 
 
 def vitals(for_patient, **values) -> dict:

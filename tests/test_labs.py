@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from ecrf.audit import save_audited
+from tests.diagnosis_support import screening_diagnosis
 from trials.models import Study
 from visits.labs.models import LabResult
 from visits.labs.services import REGRADE_REASON
@@ -164,7 +165,7 @@ def test_same_platelet_count_is_suggested_where_the_protocol_does_not_exclude_it
 ):
     aiha = Study.objects.get(registry_id="NCT03918265")
     user = make_user("ivo", "investigator", "NCT03918265")
-    patient = make_patient(aiha, "PUMCH", actor=user)
+    patient = make_patient(aiha, "PUMCH", actor=user, diagnosis="AIHA")
     response = post(
         client_for(user), patient, test_code="PLAT", value="20", unit="10^9/L", lln="150", uln="400"
     )
@@ -181,7 +182,7 @@ def test_every_study_takes_lab_results(client_for, make_user, make_patient, regi
     study = Study.objects.get(registry_id=registry_id)
     site = study.sites.order_by("code").first()
     user = make_user(f"dm-{registry_id}", "data_manager", registry_id, [site.code])
-    patient = make_patient(study, site.code, actor=user)
+    patient = make_patient(study, site.code, actor=user, **screening_diagnosis(study))
     response = post(
         client_for(user), patient, test_code="ALT", value="100", unit="U/L", lln="7", uln="40"
     )

@@ -48,6 +48,13 @@ EXPECTED_CODES = {
         "window_6m",
         "window_24m",
         "aiha_hb_categories",
+        "aiha_hb_categories_24m",
+        "hb_categories_by_diagnosis",
+        "prca_response",
+        "prca_response_24m",
+        "evans_platelet_iwg",
+        "window_response_6m",
+        "window_response_24m",
     ],
     "NCT05694130": [
         "baseline_window",

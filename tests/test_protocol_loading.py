@@ -30,7 +30,7 @@ EXPECTED = {
         14,
         6,
     ),
-    "NCT03918265": ("single_arm", ["TAC"], ["PUMCH"], 1, 9, 9, 5),
+    "NCT03918265": ("single_arm", ["TAC"], ["PUMCH"], 1, 9, 9, 10),
     "NCT05694130": ("randomized", ["PRED", "PRED_TAC"], ["PUMCH"], 1, 7, 12, 8),
 }
 

@@ -522,7 +522,7 @@ def test_every_randomized_study_randomizes(
 @pytest.fixture
 def single_arm_patient(make_patient, screen_eligible):
     study = Study.objects.get(registry_id="NCT03918265")
-    return screen_eligible(make_patient(study, "PUMCH"))
+    return screen_eligible(make_patient(study, "PUMCH", diagnosis="PRCA"))
 
 
 def test_single_arm_study_enrols(client_for, make_user, single_arm_patient):
@@ -551,7 +551,7 @@ def test_single_arm_study_is_not_randomized(client_for, make_user, single_arm_pa
 
 def test_enrolment_needs_consent(client_for, make_user, make_patient, screen_eligible):
     study = Study.objects.get(registry_id="NCT03918265")
-    patient = screen_eligible(make_patient(study, "PUMCH"), consent=False)
+    patient = screen_eligible(make_patient(study, "PUMCH", diagnosis="PRCA"), consent=False)
     client = client_for(make_user("ivy", "investigator", "NCT03918265"))
     before = snapshot(patient)
     response = client.post(f"/api/patients/{patient.pk}/enrol/", {}, format="json")

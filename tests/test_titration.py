@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from tests.diagnosis_support import screening_diagnosis
 from trials.models import Study
 from visits.dosing.models import DoseAdjustment, DoseRecord, TitrationDecision
 
@@ -34,7 +35,7 @@ def client(client_for, investigator):
 
 def on_tacrolimus(make_patient, place_on_arm, client, *, registry_id, site, arm, dose_mg="1.0"):
     study = Study.objects.get(registry_id=registry_id)
-    patient = place_on_arm(make_patient(study, site), arm, day1=DAY1)
+    patient = place_on_arm(make_patient(study, site, **screening_diagnosis(study)), arm, day1=DAY1)
     body = {
         "patient": patient.pk,
         "drug": "tacrolimus",
@@ -218,7 +219,7 @@ def test_the_proposal_names_a_regimen_without_trough_target(
     make_patient, place_on_arm, client_for, investigator, registry_id, site, arm
 ):
     study = Study.objects.get(registry_id=registry_id)
-    patient = place_on_arm(make_patient(study, site), arm, day1=DAY1)
+    patient = place_on_arm(make_patient(study, site, **screening_diagnosis(study)), arm, day1=DAY1)
 
     response = client_for(investigator(registry_id)).get(proposal_url(patient))
 

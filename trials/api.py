@@ -94,8 +94,17 @@ class AssumptionSerializer(serializers.Serializer):
     source = serializers.CharField()
 
 
+class DiagnosisSerializer(serializers.Serializer):
+    """A diagnosis the study enrols; patients are screened with one of these codes."""
+
+    code = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+
+
 class ProtocolVersionSerializer(serializers.ModelSerializer):
     assumptions = serializers.SerializerMethodField()
+    diagnoses = serializers.SerializerMethodField()
     visit_definitions = VisitDefinitionSerializer(many=True, read_only=True)
     eligibility_criteria = EligibilityCriterionSerializer(many=True, read_only=True)
     regimens = RegimenSerializer(many=True, read_only=True)
@@ -116,11 +125,17 @@ class ProtocolVersionSerializer(serializers.ModelSerializer):
             "regimens",
             "endpoint_definitions",
             "assumptions",
+            "diagnoses",
         ]
 
     @extend_schema_field(AssumptionSerializer(many=True))
     def get_assumptions(self, version) -> list[dict]:
         return AssumptionSerializer(version.assumptions, many=True).data
+
+    @extend_schema_field(DiagnosisSerializer(many=True))
+    def get_diagnoses(self, version) -> list[dict]:
+        """Empty when the study records no diagnosis; else one is required at screening."""
+        return DiagnosisSerializer(version.diagnoses, many=True).data
 
 
 class ProtocolVersionSummarySerializer(serializers.ModelSerializer):

@@ -94,6 +94,12 @@ class ProtocolVersion(AuditedModel):
         governs and its source (`ecrf.domain.assumptions`), in file order."""
         return list(self.content.get("assumptions", []))
 
+    @property
+    def diagnoses(self) -> list[dict]:
+        """The diagnoses this version enrols, `{code, name, description}` in file order; empty
+        when the study records no diagnosis (`ecrf.domain.diagnoses`)."""
+        return list(self.content.get("diagnoses", []))
+
 
 class Site(AuditedModel):
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="sites")

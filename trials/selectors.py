@@ -42,3 +42,16 @@ def protocol_version_of(study: Study, number: int | None) -> ProtocolVersion:
     if version is None:
         raise InvalidInput(f"The study has no protocol version {number}.", field="protocol_version")
     return version
+
+
+def diagnosis_names(study_id: int) -> dict[str, str]:
+    """Every diagnosis code any protocol version of the study declares, with its name (the
+    latest version's name wins); empty for a study that records no diagnosis. One query."""
+    names: dict[str, str] = {}
+    for content in (
+        ProtocolVersion.objects.filter(study_id=study_id)
+        .order_by("number")
+        .values_list("content", flat=True)
+    ):
+        names.update({d["code"]: d["name"] for d in (content or {}).get("diagnoses", [])})
+    return names

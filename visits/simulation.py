@@ -105,6 +105,7 @@ class _Simulation:
         self.summary = CohortSummary()
         self.sites = list(study.sites.filter(is_active=True).order_by("code"))
         self.arms = {arm.pk: index for index, arm in enumerate(study.arms.order_by("pk"))}
+        self.diagnoses = study.current_protocol().diagnoses
         self.event_term = CtcaeTerm.objects.filter(
             ctcae_version=study.ctcae_version, term="Headache"
         ).first()
@@ -124,6 +125,9 @@ class _Simulation:
     def patient(self, number: int) -> None:
         rng = self.random
         screened = self.start + dt.timedelta(days=2 * number)
+        # A study enrolling several diagnoses gets a mix; the others draw nothing (same cohorts).
+        declared = [d["code"] for d in self.diagnoses]
+        diagnosis = rng.choice(declared) if declared else ""
         patient = patient_create(
             actor=self.actor,
             study=self.study,
@@ -133,6 +137,7 @@ class _Simulation:
             height_cm=Decimal(rng.randint(150, 185)),
             weight_kg=Decimal(rng.randint(48, 95)),
             screened_on=screened,
+            diagnosis=diagnosis,
         )
         self.summary.screened += 1
         baseline_platelets = rng.randint(8, 28)

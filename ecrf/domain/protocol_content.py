@@ -1,4 +1,5 @@
-"""The content of one protocol version: visits, eligibility, regimens, endpoints, assumptions.
+"""The content of one protocol version: visits, eligibility, regimens, endpoints, assumptions,
+diagnoses.
 
 `validated_content` checks a version's full content (version 1 as written, a later version once
 its amendment is applied) and returns it in the form stored; the eligibility rules and the
@@ -15,6 +16,7 @@ from typing import Any
 
 from ecrf.domain import protocol_readers as read
 from ecrf.domain.assumptions import validated_assumptions
+from ecrf.domain.diagnoses import check_endpoint_diagnoses, validated_diagnoses
 from ecrf.domain.errors import DomainError
 
 DOSE_BASES = ("fixed", "mg_per_kg", "mg_per_m2")
@@ -94,7 +96,13 @@ def validated_content(
     assumptions = validated_assumptions(
         content.get("assumptions", []), content, read.key_path(prefix, "assumptions")
     )
-    return {
+    diagnoses = validated_diagnoses(
+        content.get("diagnoses", []), read.key_path(prefix, "diagnoses")
+    )
+    check_endpoint_diagnoses(
+        [e["raw"] for e in endpoints], diagnoses, read.key_path(prefix, "endpoints")
+    )
+    resolved = {
         "visits": visits,
         "eligibility": criteria,
         "regimens": regimens,
@@ -103,6 +111,11 @@ def validated_content(
         "ctcae": {"exclude_terms_from_suggestions": excluded},
         "assumptions": assumptions,
     }
+    # Only when declared: the content hash of a file without diagnoses stays what it was, so
+    # reloading it does not make a new version.
+    if diagnoses:
+        resolved["diagnoses"] = diagnoses
+    return resolved
 
 
 def _visit(raw: dict, prefix: str) -> dict[str, Any]:

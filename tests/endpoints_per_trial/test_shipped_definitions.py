@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
         pytest.param(TAC_DAN, 1, [SR6M, "complete_response", "response", "time_to_response", "duration_of_response", "peak_platelet_count"], [SR6M], id="NCT05471050-v1"),
         pytest.param(TAC_DAN, 2, [SR6M, "complete_response", "response", "time_to_response", "duration_of_response", "peak_platelet_count"], [SR6M], id="NCT05471050-v2"),
         pytest.param(RTX_ATRA, 1, [OR1Y, "sustained_response", CR1Y, "time_to_response", "duration_of_response", W4], [OR1Y], id="NCT03304288"),
-        pytest.param(AIC, 1, ["hb_6m", "plt_6m", "hb_24m", "plt_24m", "hb_response_6m"], ["hb_6m", "plt_6m"], id="NCT03918265"),
+        pytest.param(AIC, 1, ["hb_6m", "plt_6m", "hb_24m", "plt_24m", "hb_response_6m", "hb_response_24m", "prca_response_6m", "prca_response_24m", "plt_response_6m", "plt_response_24m"], ["hb_6m", "plt_6m"], id="NCT03918265"),
         pytest.param(SJOGREN, 1, ["cr_w12", "cr_w4", "cr_w8", "pr_w4", "pr_w8", "pr_w12", "essdai_change_w12", "esspri_change_w12"], ["cr_w12"], id="NCT05694130"),
     ],
 )  # fmt: skip

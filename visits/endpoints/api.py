@@ -58,6 +58,10 @@ class EndpointResultSerializer(serializers.Serializer):
     met = serializers.BooleanField(allow_null=True)
     value = serializers.JSONField(allow_null=True)
     event = serializers.BooleanField(allow_null=True)
+    applicable = serializers.BooleanField(
+        help_text="False when the endpoint is restricted to other diagnoses than the patient's "
+        "(then `met` and `value` are null and the report leaves the patient out)."
+    )
     detail = serializers.CharField()
 
 
@@ -114,7 +118,8 @@ class ReportCSVRenderer(BaseRenderer):
 
 
 def report_csv(report: dict) -> str:
-    """One row per statistic: section, arm, endpoint, statistic, value."""
+    """One row per statistic: section, arm, endpoint, statistic, value (per diagnosis, the arm
+    column holds `<arm>/<diagnosis>` and the section is `endpoint_by_diagnosis`)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["section", "arm", "endpoint", "statistic", "value"])
@@ -128,6 +133,14 @@ def report_csv(report: dict) -> str:
                 if key == "type":
                     continue
                 writer.writerow(["endpoint", arm["code"], code, key, _cell(value)])
+        # Per diagnosis: the arm column reads "<arm>/<diagnosis code>" (e.g. TAC/PRCA).
+        for group in arm.get("by_diagnosis", []):
+            where = f"{arm['code']}/{group['code'] or 'not recorded'}"
+            writer.writerow(["diagnosis", where, "", "n", group["n"]])
+            for code, summary in group["endpoints"].items():
+                for key, value in summary.items():
+                    if key != "type":
+                        writer.writerow(["endpoint_by_diagnosis", where, code, key, _cell(value)])
     for comparison in report["comparisons"]:
         arms = " vs ".join(comparison["arms"])
         for key in (

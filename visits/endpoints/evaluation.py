@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -18,6 +18,7 @@ from ecrf.domain.endpoints import (
     build_endpoint_specs,
     evaluate_endpoints,
     parse_response_criteria,
+    platelet_responses_apply,
     sharing_visit_responses,
 )
 from patients.models import PatientStatus
@@ -32,6 +33,8 @@ class ProtocolRules:
 
     criteria: ResponseCriteria
     specs: tuple[EndpointSpec, ...]
+    # The diagnosis codes the version enrols (empty when the study records no diagnosis).
+    diagnoses: tuple[str, ...] = ()
 
 
 # Parsed once per protocol version and process. The key carries the version's content hash: the
@@ -63,6 +66,7 @@ def protocol_rules(
         rules = ProtocolRules(
             criteria=parse_response_criteria(criteria),
             specs=tuple(build_endpoint_specs(criteria, raw)),
+            diagnoses=tuple(diagnosis["code"] for diagnosis in version.diagnoses),
         )
         if len(_RULES) >= _RULES_KEPT:
             _RULES.clear()
@@ -120,6 +124,7 @@ def build_course(patient, data: CourseData, *, evaluated_on: dt.date) -> Patient
             ],
         },
         withdrawn_on=withdrawal_date(patient),
+        diagnosis=patient.diagnosis or None,
     )
 
 
@@ -150,6 +155,7 @@ class PatientFacts(NamedTuple):
     day1: dt.date | None
     status: str
     status_changed_on: dt.date | None
+    diagnosis: str
 
 
 def assess_patient(
@@ -170,11 +176,19 @@ def assess_patient(
     rules = rules or rules_of(protocol_version)
     specs = specs if specs is not None else list(rules.specs)
     course = build_course(patient, data, evaluated_on=evaluated_on)
+    if rules.diagnoses:
+        # The study records diagnoses: a missing one ("") leaves restricted endpoints
+        # not evaluable rather than evaluated as if they applied.
+        course = replace(course, diagnosis=patient.diagnosis or "")
     criteria = rules.criteria
     visit_codes = _visit_codes(patient, data)
-    # The per-visit responses are computed once and shared by the stored visits and every endpoint.
+    # The per-visit responses are computed once and shared by the stored visits and every
+    # endpoint; they are listed only where a platelet response endpoint applies to the patient's
+    # diagnosis (an AIHA patient's platelet counts are no response assessments).
     with sharing_visit_responses():
-        assessed = assess_visits(criteria, course)
+        assessed = (
+            assess_visits(criteria, course) if platelet_responses_apply(specs, course) else []
+        )
         results = evaluate_endpoints(specs, course)
     visits = [
         {
@@ -194,6 +208,7 @@ def assess_patient(
             "met": result.met,
             "value": plain(result.value),
             "event": result.event,
+            "applicable": result.applicable,
             "detail": result.detail,
         }
         for code, result in results.items()

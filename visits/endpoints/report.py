@@ -15,6 +15,12 @@ from ecrf.domain.statistics import compare_binary, describe_continuous, kaplan_m
 from patients.models import Patient
 from patients.selectors import consort_counts
 from trials.models import ProtocolVersion, Study
+from visits.endpoints.report_diagnoses import (
+    applicable_results,
+    by_diagnosis,
+    declared_diagnoses,
+    restricted_to,
+)
 from visits.endpoints.selectors import assessments_for
 from visits.endpoints.sources import patients_as_of, rows
 from visits.safety.models import AdverseEvent, CtcaeTerm
@@ -40,19 +46,23 @@ def study_report(
         if p.arm_id is not None and p.day1 is not None and not p.is_voided
     ]
     assessments = assessments_for(patients, protocol_version=protocol_version, as_of=as_of)
-    by_arm: dict[int, list[dict]] = defaultdict(list)
+    diagnoses = declared_diagnoses(protocol_version)
+    by_arm: dict[int, list[tuple[str, dict]]] = defaultdict(list)
     for patient in patients:
-        by_arm[patient.arm_id].append(assessments[patient.pk]["endpoints"])
+        by_arm[patient.arm_id].append((patient.diagnosis, assessments[patient.pk]["endpoints"]))
 
     arm_rows = []
     for arm in arms:
-        results = by_arm.get(arm.pk, [])
+        members = by_arm.get(arm.pk, [])
+        results = [endpoints for _, endpoints in members]
         arm_rows.append(
             {
                 "code": arm.code,
                 "name": arm.name,
                 "n": len(results),
                 "endpoints": {d.code: summarize(d, results) for d in definitions},
+                # Per arm × diagnosis (empty when the study records no diagnosis).
+                "by_diagnosis": by_diagnosis(definitions, diagnoses, members, summarize),
             }
         )
     return {
@@ -67,9 +77,11 @@ def study_report(
                 "kind": d.kind,
                 "type": endpoint_type(d),
                 "primary": d.is_primary,
+                "applies_to_diagnoses": restricted_to(d),
             }
             for d in definitions
         ],
+        "diagnoses": diagnoses,
         # What the results depend on beyond the registry text, so a reader can challenge it.
         "assumptions": protocol_version.assumptions,
         "arms": arm_rows,
@@ -80,15 +92,20 @@ def study_report(
 
 
 def summarize(definition, results: list[dict]) -> dict:
-    values = [r[definition.code] for r in results if definition.code in r]
+    stored = [r[definition.code] for r in results if definition.code in r]
+    # Patients of a diagnosis the endpoint does not apply to are out of its denominators.
+    values = applicable_results(stored)
     kind = kind_definition(definition.kind, f"endpoint_definitions.{definition.code}.kind")
     if kind.result is ResultType.BINARY:
-        return binary_summary(values)
-    if kind.result is ResultType.TIME_TO_EVENT:
-        return time_to_event_summary(values)
-    summary = continuous_summary(values)
-    if kind.counts_improvement:
-        summary["improved"] = sum(1 for v in values if v["met"] is True)  # MCII reached
+        summary = binary_summary(values)
+    elif kind.result is ResultType.TIME_TO_EVENT:
+        summary = time_to_event_summary(values)
+    else:
+        summary = continuous_summary(values)
+        if kind.counts_improvement:
+            summary["improved"] = sum(1 for v in values if v["met"] is True)  # MCII reached
+    if restricted_to(definition) is not None:
+        summary["not_applicable"] = len(stored) - len(values)
     return summary
 
 

@@ -18,7 +18,7 @@ from visits.endpoints.sources import (
     course_from_annotations,
 )
 
-_FACTS = ("pk", "day1", "status", "status_changed_on")
+_FACTS = ("pk", "day1", "status", "status_changed_on", "diagnosis")
 _STORED = ("id", "created_at", "version", "protocol_version_id", "visits", "endpoints")
 
 

@@ -59,6 +59,8 @@ def allowed_codes(table_name: str, field, version: ProtocolVersion) -> str:
         return " | ".join(f"{code}={label}" for code, label in labels.items() if code != "")
     if table_name == "labs" and field.name == "test_code":
         return " | ".join(f"{code}={test.name}" for code, test in sorted(LAB_TESTS.items()))
+    if table_name == "patients" and field.name == "diagnosis":
+        return " | ".join(f"{d['code']}={d['name']}" for d in version.diagnoses)
     if table_name == "visits" and field.name == "code":
         codes = [d.code for d in version.visit_definitions.all()]
         return " | ".join([*codes, "U<n> (unscheduled)"])
@@ -70,6 +72,8 @@ def codebook_rows(version: ProtocolVersion) -> Iterator[list[str]]:
     for table in TABLES:
         for field in table.fields:
             required = not (field.null or field.blank or field.has_default())
+            if (table.name, field.name) == ("patients", "diagnosis"):
+                required = bool(version.diagnoses)  # required where the protocol declares them
             yield [
                 label,
                 "field",

@@ -3,7 +3,8 @@
 Columns: the subject id and site code, then every field under its API name (a foreign key as the
 id it points at; a part of a nested object or of a list of codes in the API answer as
 `<api field>.<key>`, e.g. `ctcae.grade`, `seriousness_criteria.death`); a coded field is followed
-by `<field>_label` with its label.
+by `<field>_label` with its label — the patient's diagnosis too, whose codes and labels come from
+the study's protocol file rather than the model.
 """
 
 from __future__ import annotations
@@ -11,11 +12,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+from trials.selectors import diagnosis_names
 from visits.exports.streams import rows_of
 from visits.exports.tables import TABLES, RecordTable, choice_labels, field_value, study_rows, text
 
 # The domains of the CSV export (every record table of a patient's course).
 CSV_TABLES = TABLES
+# Fields coded per study (the protocol file declares the codes): labels by study id.
+STUDY_CODED_FIELDS = {("patients", "diagnosis"): diagnosis_names}
+
+
+def _labels(table: RecordTable, field, study_id: int | None) -> dict | None:
+    per_study = STUDY_CODED_FIELDS.get((table.name, field.name))
+    if per_study is not None:
+        return per_study(study_id) if study_id is not None else {}
+    return choice_labels(field)
 
 
 def csv_header(table: RecordTable) -> list[str]:
@@ -24,7 +35,7 @@ def csv_header(table: RecordTable) -> list[str]:
     for field in table.fields:
         name = table.export_name(field)
         header.append(name)
-        if choice_labels(field) is not None:
+        if _labels(table, field, None) is not None:
             header.append(f"{name}_label")
     return header
 
@@ -34,7 +45,7 @@ def csv_rows(
 ) -> Iterator[list[str]]:
     yield csv_header(table)
     names = {field.name for field in table.fields}
-    columns = [(field, choice_labels(field)) for field in table.fields]
+    columns = [(field, _labels(table, field, study_id)) for field in table.fields]
     for row in rows_of(study_rows(table, study_id, site_ids, as_of)):
         cells = []
         if "subject_id" not in names:

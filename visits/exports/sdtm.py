@@ -1,4 +1,5 @@
-"""SDTM-shaped datasets (CSV): DM, DS, LB, AE, EX, VS, RS, with the standard variable names.
+"""SDTM-shaped datasets (CSV): DM, DS, LB, AE, EX, VS, RS (and MH, the diagnosis, for a study
+whose protocol declares diagnoses), with the standard variable names.
 
 Each dataset merges the patients stream (as of the cut) with the streams of the records it maps,
 subject by subject, so `--SEQ` and study days (`--DY`, from RFSTDTC = day 1) are computed while
@@ -17,6 +18,7 @@ from django.db.models import F
 from ecrf.domain.dates import age_in_years
 from ecrf.domain.units import LAB_TESTS
 from trials.models import Arm, Site
+from trials.selectors import diagnosis_names
 from visits.exports.streams import by_subject, rows_of
 from visits.exports.tables import TABLES_BY_NAME, study_rows, text
 
@@ -134,6 +136,17 @@ VARIABLES = {
         "VSDTC",
         "VSDY",
     ],
+    "MH": [
+        *COMMON,
+        "MHSEQ",
+        "MHSPID",
+        "MHTERM",
+        "MHCAT",
+        "MHPRESP",
+        "MHOCCUR",
+        "MHDTC",
+        "MHDY",
+    ],
     "RS": [
         *COMMON,
         "RSSEQ",
@@ -172,6 +185,7 @@ class Context:
         self.as_of = as_of
         self.arms = {arm.pk: arm for arm in Arm.objects.filter(study=study)}
         self.sites = {site.pk: site for site in Site.objects.filter(study=study)}
+        self.diagnoses = diagnosis_names(study.pk)
 
     def rows(self, name: str, **annotations):
         queryset = study_rows(TABLES_BY_NAME[name], self.study.pk, self.site_ids, self.as_of)
@@ -405,6 +419,8 @@ def rs_rows(ctx: Context) -> Iterator[list[str]]:
                 ]
             for code in sorted(assessment.endpoints or {}):
                 result = assessment.endpoints[code]
+                if result.get("applicable") is False:
+                    continue  # an endpoint of another diagnosis: no result to report
                 seq += 1
                 outcome = _endpoint_result(result)
                 yield [
@@ -419,6 +435,25 @@ def rs_rows(ctx: Context) -> Iterator[list[str]]:
                     text(assessment.evaluated_on),
                     study_day(assessment.evaluated_on, patient.day1),
                 ]
+
+
+def mh_rows(ctx: Context) -> Iterator[list[str]]:
+    """The diagnosis the patient was screened with (the condition under study): MHTERM its name
+    as the protocol gives it, MHSPID its code, collected at screening."""
+    for patient, _ in ctx.subjects():
+        if not patient.diagnosis:
+            continue
+        yield [
+            *ctx.base("MH", patient),
+            "1",
+            patient.diagnosis,
+            ctx.diagnoses.get(patient.diagnosis, patient.diagnosis),
+            "PRIMARY DIAGNOSIS",
+            "Y",
+            "Y",
+            text(patient.screened_on),
+            study_day(patient.screened_on, patient.day1),
+        ]
 
 
 def _endpoint_result(result: dict) -> str:
@@ -436,12 +471,15 @@ DATASETS: dict[str, Callable[[Context], Iterator[list[str]]]] = {
     "EX": ex_rows,
     "VS": vs_rows,
     "RS": rs_rows,
+    "MH": mh_rows,
 }
 
 
 def sdtm_files(study, site_ids: list[int] | None, as_of: dt.datetime | None):
     ctx = Context(study, site_ids, as_of)
     for domain, rows in DATASETS.items():
+        if domain == "MH" and not ctx.diagnoses:
+            continue  # a study that records no diagnosis has no MH dataset
         yield f"{domain.lower()}.csv", _with_header(domain, rows(ctx))
 
 

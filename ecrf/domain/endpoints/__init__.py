@@ -80,6 +80,7 @@ underscore helpers are shared among the modules of the package and are not part 
 
 from __future__ import annotations
 
+from ecrf.domain.endpoints.applicability import platelet_responses_apply
 from ecrf.domain.endpoints.counts import (
     assess_platelet_response,
     assess_visits,
@@ -178,5 +179,6 @@ __all__ = [
     "kinds_of",
     "merge_criteria",
     "parse_response_criteria",
+    "platelet_responses_apply",
     "sharing_visit_responses",
 ]

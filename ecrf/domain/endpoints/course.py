@@ -42,6 +42,9 @@ class PatientCourse:
     scores: dict[str, list[Observation]] = field(default_factory=dict)  # ESSDAI, ESSPRI
     baseline_platelets: Decimal | None = None
     withdrawn_on: dt.date | None = None
+    # None: diagnoses are not distinguished (every endpoint applies); "": the study records
+    # diagnoses but this patient's is missing; else the patient's diagnosis code.
+    diagnosis: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class EndpointResult:
     value: Decimal | int | str | None
     event: bool | None
     detail: str
+    applicable: bool = True  # False: restricted to other diagnoses than the patient's
 
 
 @dataclass(frozen=True)

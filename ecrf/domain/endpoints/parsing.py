@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from ecrf.domain import protocol_readers as read
+from ecrf.domain.diagnoses import parse_applies_to
 from ecrf.domain.endpoints.criteria import (
     _KeyPaths,
     _optional,
@@ -100,6 +101,10 @@ def _parse_endpoint(
             ConfirmedBy,
         ),
     )
+    if endpoint.get("applies_to_diagnoses") is not None:
+        where_applies = f"{where}.applies_to_diagnoses"
+        applies_to = parse_applies_to(endpoint["applies_to_diagnoses"], where_applies)
+        spec = replace(spec, applies_to_diagnoses=applies_to)
     if endpoint.get("after_response") is not None:
         anchor = _parse_after_response(
             endpoint["after_response"], f"{where}.after_response", defaults, criteria_path

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ecrf.domain import protocol_readers as read
+from ecrf.domain.diagnoses import restriction_verdict
 from ecrf.domain.endpoints.counts import sharing_visit_responses
 from ecrf.domain.endpoints.course import EndpointResult, PatientCourse
 from ecrf.domain.endpoints.kinds import (
@@ -51,7 +52,15 @@ class Family(StrEnum):
 
 
 # Keys every endpoint may carry, whatever its kind.
-COMMON_KEYS = ("code", "name", "kind", "primary", "description", "notes")
+COMMON_KEYS = (
+    "code",
+    "name",
+    "kind",
+    "primary",
+    "description",
+    "notes",
+    "applies_to_diagnoses",  # the diagnoses it applies to (ecrf.domain.diagnoses)
+)
 # Keys of the kinds that grade counts with response levels.
 LEVEL_KEYS = ("level", "match", "criteria", "time_point")
 
@@ -185,6 +194,12 @@ def evaluate_endpoints(
 
 
 def evaluate_endpoint(spec: EndpointSpec, course: PatientCourse) -> EndpointResult:
+    # An endpoint restricted to other diagnoses than the patient's is not applicable (met,
+    # value and event None), never "not met" (ecrf.domain.diagnoses).
+    verdict = restriction_verdict(spec.applies_to_diagnoses, course.diagnosis)
+    if verdict is not None:
+        applicable, detail = verdict
+        return EndpointResult(spec.code, spec.kind, None, None, None, detail, applicable)
     visible = _cut(course, _data_end(course))
     met, value, event, detail = KINDS[spec.kind].evaluator(spec, visible)
     return EndpointResult(spec.code, spec.kind, met, value, event, detail)

@@ -213,3 +213,5 @@ class EndpointSpec:
     mcii: MciiRule | None = None
     after_response: AfterResponse | None = None
     confirmed_by: ConfirmedBy = ConfirmedBy.WINDOW_END
+    # None: every patient; else the diagnosis codes it applies to (ecrf.domain.diagnoses).
+    applies_to_diagnoses: frozenset[str] | None = None
