@@ -17,6 +17,7 @@ from django.utils import timezone
 from ecrf.after_write import record_written
 from ecrf.exceptions import InvalidInput, StaleVersion
 from ecrf.validation import validate_for_save
+from ecrf.write_guards import check_write
 
 # Bookkeeping fields that change on every save; they are not clinical changes.
 UNTRACKED_FIELDS = frozenset({"updated_at", "version", "created_at"})
@@ -60,7 +61,11 @@ def check_plausible_dates(instance: models.Model) -> None:
 
 def save_audited(instance: models.Model, *, actor, reason: str | None) -> models.Model:
     """Validates and saves one record, writing its history row with user and reason, then runs
-    what readers of this model registered to follow the write (`ecrf.after_write`)."""
+    what readers of this model registered to follow the write (`ecrf.after_write`).
+
+    First, what the layers above registered as a precondition of the write (`ecrf.write_guards`:
+    a freeze or lock of the data) may refuse it."""
+    check_write(instance, actor=actor)
     instance._history_user = actor
     instance._change_reason = reason or None
     check_plausible_dates(instance)
