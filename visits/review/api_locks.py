@@ -19,7 +19,7 @@ from ecrf.access import Action, scope_queryset
 from patients.selectors import visible_patient
 from trials.selectors import studies_for
 from visits.models import Visit
-from visits.review.locks import lock_place, lock_release
+from visits.review.locks import lock_place, lock_release, require_lock_right
 from visits.review.models import DataLock, LockKind, LockScope
 from visits.review.selectors import visible_locks
 
@@ -108,6 +108,11 @@ def lock_view(kind: str, scope: str, *, release: bool) -> type[APIView]:
                 targets["patient"] = visible_patient(user, pk)
             else:
                 targets["visit"] = _visible_visit(user, pk)
+            require_lock_right(
+                user,
+                study=targets.get("study"),
+                patient=targets["visit"].patient if "visit" in targets else targets.get("patient"),
+            )
             body = LockReasonSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             service = lock_release if release else lock_place
