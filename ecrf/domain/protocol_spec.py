@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ecrf.domain.assumptions import validated_assumptions
+from ecrf.domain.edit_checks import parse_edit_checks
 from ecrf.domain.errors import DomainError
 
 REGISTRY_ID = re.compile(r"^NCT\d{8}$")
@@ -57,7 +58,7 @@ WEIGHT_BASES = {"baseline", "latest"}
 CRITERION_KINDS = {"inclusion", "exclusion"}
 
 # Sections of a version whose items are identified by `code` (amendments upsert/remove them).
-ITEM_SECTIONS = ("visits", "eligibility", "regimens", "endpoints", "assumptions")
+ITEM_SECTIONS = ("visits", "eligibility", "regimens", "endpoints", "assumptions", "edit_checks")
 # Sections replaced as a whole by an amendment.
 BLOCK_SECTIONS = ("response_criteria", "ctcae")
 
@@ -386,7 +387,7 @@ def _first_content(raw: dict, prefix: str) -> dict[str, Any]:
     ):
         visits.extend(_expand_series(series, _path(_path(prefix, "visit_series"), s_index)))
     content["visits"] = visits
-    for section in ("eligibility", "regimens", "endpoints", "assumptions"):
+    for section in ("eligibility", "regimens", "endpoints", "assumptions", "edit_checks"):
         content[section] = copy.deepcopy(
             _list_of_mappings(raw.get(section, []), _path(prefix, section))
         )
@@ -527,6 +528,12 @@ def _validated_content(
         "response_criteria": criteria_block,
         "ctcae": {"exclude_terms_from_suggestions": excluded},
         "assumptions": assumptions,
+        # Data management (issue 14): checks that raise queries by themselves.
+        "edit_checks": parse_edit_checks(
+            content.get("edit_checks", []),
+            _path(prefix, "edit_checks"),
+            {visit["code"] for visit in visits},
+        ),
     }
 
 

@@ -16,6 +16,14 @@ class ReviewConfig(AppConfig):
         register_write_guard("freeze and lock", models=guarded_models(), check=refuse_locked_write)
         from django.contrib import admin
 
+        from ecrf.after_write import register_after_write
+        from visits.review.edit_checks import CHECKED_MODELS, run_edit_checks, subject_of
+
+        # The protocol's edit checks run after every audited write of what they read.
+        register_after_write(
+            "edit checks", models=CHECKED_MODELS, subject_of=subject_of, run=run_edit_checks
+        )
+
         from visits.admin_casebook import register_casebook_extension
         from visits.review.casebook import annotate_casebook
 
