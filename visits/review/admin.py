@@ -13,14 +13,15 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from ecrf.access import Action, grants_for, is_unrestricted
-from ecrf.admin_base import ServiceBackedAdmin
+from ecrf.admin_base import ScopedAdmin, ServiceBackedAdmin
 from ecrf.record_writes import RecordWrites
 from patients.admin_workflow import workflow_view
 from visits.review import queries as services
 from visits.review.locks import lock_place, lock_release
-from visits.review.models import DataLock, Query, QueryStatus
+from visits.review.models import DataLock, Query, QueryStatus, Signature
 from visits.review.resources import RESOURCES
 from visits.review.selectors import visible_locks
+from visits.review.signatures import signature_state
 
 
 def _allows(request, action: Action) -> bool:
@@ -231,4 +232,36 @@ class DataLockAdmin(ServiceBackedAdmin):
             form_factory=lambda lock, data: ReasonForm(data),
             perform=perform,
             submit_label="Release",
+        )
+
+
+@admin.register(Signature)
+class SignatureAdmin(ScopedAdmin):
+    """Investigator e-signatures (signed through the API, with the password again), with
+    whether each still holds."""
+
+    list_display = ["id", "patient", "visit", "printed_name", "meaning", "signed_at", "holds"]
+    list_filter = ["study", "site"]
+    search_fields = ["patient__subject_id", "printed_name", "meaning"]
+    list_select_related = ["patient", "visit"]
+    readonly_fields = [
+        "study", "site", "patient", "visit", "signer", "printed_name", "meaning", "signed_at",
+        "records_hash", "holds", "what_changed",
+    ]  # fmt: skip
+    fields = readonly_fields
+
+    @admin.display(description="valid")
+    def holds(self, signature: Signature) -> str:
+        return "yes" if signature_state(signature)["valid"] else "no: broken by a later change"
+
+    @admin.display(description="changed since signing")
+    def what_changed(self, signature: Signature) -> str:
+        changes = signature_state(signature)["changes"]
+        return (
+            "; ".join(
+                f"{c['resource']} {c['record_id']} {c['change']} "
+                f"(version {c['signed_version']} → {c['current_version']})"
+                for c in changes
+            )
+            or "—"
         )

@@ -148,3 +148,32 @@ class DataLock(AuditedModel):
             "visit": f"visit {self.visit_id} of patient {self.patient_id}",
         }[self.scope]
         return f"{self.get_kind_display()} {self.pk} of {target}"
+
+
+class Signature(AuditedModel):
+    """An investigator's electronic signature of a patient's casebook or of one visit
+    (21 CFR Part 11 §11.50, §11.70): who (printed name), when (UTC), what it means, and the
+    records it binds — each record's id and version as they stood, and their SHA-256."""
+
+    study = models.ForeignKey("trials.Study", on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey("trials.Site", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="signatures"
+    )
+    visit = models.ForeignKey(
+        "visits.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    printed_name = models.CharField(max_length=300)
+    meaning = models.CharField(max_length=300)
+    signed_at = models.DateTimeField(default=timezone.now)
+    # [[resource, record id, version], ...] sorted by resource and id: what was signed.
+    signed_records = models.JSONField()
+    records_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-signed_at", "-id"]
+        indexes = [models.Index(fields=["patient", "signed_at"])]
+
+    def __str__(self) -> str:
+        return f"Signature {self.pk} of {self.patient_id} by {self.printed_name}"

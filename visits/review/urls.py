@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from visits.review.api import QueryViewSet
 from visits.review.api_locks import DataLockViewSet, lock_view
+from visits.review.api_signatures import PatientSignaturesView
 
 router = SimpleRouter()
 router.register("queries", QueryViewSet, basename="query")
@@ -23,6 +24,11 @@ KIND_OF_VERB = {"freeze": "freeze", "unfreeze": "freeze", "lock": "lock", "unloc
 
 urlpatterns = [
     *router.urls,
+    path(
+        "patients/<int:pk>/signatures/",
+        PatientSignaturesView.as_view(),
+        name="patient-signatures",
+    ),
     *(
         path(
             f"{segment}/<int:pk>/{verb}/",
