@@ -222,3 +222,21 @@ def test_lists_by_site_patient_status_and_age_and_counts_per_site(
         }
     ]
     assert people["other_site_monitor"].get("/api/queries/open-per-site/").json() == []
+
+
+def test_the_admin_page_of_a_query_offers_the_steps_of_the_viewers_role(lab, people):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    qid = raise_query(people["monitor"], lab).json()["id"]
+    links = {}
+    for username in ("co", "mo"):
+        browser = Client()
+        browser.force_login(get_user_model().objects.get(username=username))
+        page = browser.get(f"/admin/review/query/{qid}/change/").content.decode()
+        links[username] = [
+            step for step in ("answer", "close", "reopen") if f"/{qid}/{step}/" in page
+        ]
+    assert links == {"co": ["answer"], "mo": ["close"]}
+    missing = browser.get("/admin/review/query/999999/change/")
+    assert missing.status_code == 302  # the admin's "does not exist" redirect

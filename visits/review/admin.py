@@ -7,12 +7,14 @@ lock is placed on its add page and released on its "release" page, with a reason
 
 from __future__ import annotations
 
+import contextvars
+
 from django import forms
 from django.contrib import admin
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from ecrf.access import Action, grants_for, is_unrestricted
+from ecrf.access import Action, can, grants_for, is_unrestricted
 from ecrf.admin_base import ScopedAdmin, ServiceBackedAdmin
 from ecrf.record_writes import RecordWrites
 from patients.admin_workflow import workflow_view
@@ -43,6 +45,12 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 
+_viewer: contextvars.ContextVar = contextvars.ContextVar("query_admin_viewer", default=None)
+STEP_ACTIONS = {
+    "answer": Action.ANSWER_QUERIES,
+    "close": Action.MANAGE_QUERIES,
+    "reopen": Action.MANAGE_QUERIES,
+}
 QUERY_STEPS = {
     # page: (title, form, service, keyword of the form's value, label, states it applies to)
     "answer": ("Answer the query", TextForm, services.query_answer, "text", "Answer",
@@ -109,9 +117,27 @@ class QueryAdmin(ServiceBackedAdmin):
     def raiser(self, query: Query) -> str:
         return query.raised_by.username if query.raised_by else f"system ({query.edit_check})"
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The steps shown are those the viewer's role may take (the services check again); a
+        # context variable, not an attribute: the admin instance is shared by all requests.
+        token = _viewer.set(request.user)
+        try:
+            response = super().change_view(request, object_id, form_url, extra_context)
+            # Rendered here, while the viewer is set (a redirect has nothing to render).
+            return response.render() if hasattr(response, "render") else response
+        finally:
+            _viewer.reset(token)
+
     @admin.display(description="steps")
     def steps(self, query: Query):
-        pages = [(page, step[4]) for page, step in QUERY_STEPS.items() if query.status in step[5]]
+        viewer = _viewer.get()
+        pages = [
+            (page, step[4])
+            for page, step in QUERY_STEPS.items()
+            if query.status in step[5]
+            and viewer is not None
+            and can(viewer, STEP_ACTIONS[page], study_id=query.study_id, site_id=query.site_id)
+        ]
         return format_html_join(
             " · ",
             '<a href="{}">{}</a>',
