@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ecrf.schema import ErrorEnvelopeSerializer
 from patients.selectors import visible_patient
 from visits.models import Visit
 from visits.review.models import Signature
@@ -98,7 +99,16 @@ class PatientSignaturesView(APIView):
         context = {"current": signed_records(patient)} if signatures else {}
         return Response(SignatureSerializer(signatures, many=True, context=context).data)
 
-    @extend_schema(request=SignatureCreateSerializer, responses={201: SignatureSerializer})
+    @extend_schema(
+        request=SignatureCreateSerializer,
+        responses={
+            201: SignatureSerializer,
+            # Wrong passwords count as failed logins: django-axes locks the name out.
+            429: OpenApiResponse(
+                ErrorEnvelopeSerializer, description="Locked out after too many wrong passwords."
+            ),
+        },
+    )
     def post(self, request: Request, pk: int) -> Response:
         patient = visible_patient(request.user, pk)
         require_signer(request.user, patient)
