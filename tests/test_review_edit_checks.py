@@ -142,3 +142,29 @@ def _calendar(patient, admin):
         protocol_version=patient.protocol_version,
         reason="Calendar (test)",
     )
+
+
+@pytest.mark.parametrize(
+    ("shipped", "edited", "key", "problem"),
+    [
+        ("visits: [W4, W12, W26]", "visits: [W4, W99]", "versions.0.edit_checks.4.visits.1",
+         "no visit 'W99'"),
+        ("kind: visit_window,", "kind: visit_windows,", "versions.0.edit_checks.3.kind",
+         "must be one of lab_range, visit_window, required_labs, date_order"),
+        ("test_code: HGB, low: 30, high: 250", "test_code: HGB, low: 300, high: 250",
+         "versions.0.edit_checks.1.low", "must not be above high"),
+    ],
+)  # fmt: skip
+def test_a_bad_edit_check_in_a_protocol_file_is_named_by_its_path(
+    tmp_path, shipped, edited, key, problem
+):
+    from trials.services import ProtocolFileError, read_protocol_file, shipped_protocol_paths
+
+    source = next(p for p in shipped_protocol_paths() if p.name == "NCT03304288.yaml")
+    text = source.read_text(encoding="utf-8")
+    assert shipped in text
+    broken = tmp_path / "NCT03304288.yaml"
+    broken.write_text(text.replace(shipped, edited, 1), encoding="utf-8")
+    with pytest.raises(ProtocolFileError) as error:
+        read_protocol_file(broken)
+    assert (error.value.key, error.value.problem) == (key, problem)
