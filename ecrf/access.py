@@ -29,11 +29,23 @@ class Action(StrEnum):
     DECIDE_DOSE = "decide_dose"  # accept, modify or reject a proposed dose change
     VIEW_ALLOCATION_LIST = "view_allocation_list"  # unconcealed list (audited)
     MANAGE_RANDOMIZATION = "manage_randomization"  # generate or import a list
+    # Data management (issue 14): the monitor's and data manager's side of a query, the site's
+    # side, and freezing or locking data for analysis.
+    MANAGE_QUERIES = "manage_queries"  # raise, close and re-open queries
+    ANSWER_QUERIES = "answer_queries"  # answer a query of the own site
+    FREEZE_LOCK = "freeze_lock"  # freeze or lock data, and release it with a reason
 
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.COORDINATOR: frozenset(
-        {Action.VIEW, Action.ENTER_DATA, Action.RANDOMIZE, Action.VOID, Action.VIEW_AUDIT}
+        {
+            Action.VIEW,
+            Action.ENTER_DATA,
+            Action.RANDOMIZE,
+            Action.VOID,
+            Action.VIEW_AUDIT,
+            Action.ANSWER_QUERIES,
+        }
     ),
     Role.INVESTIGATOR: frozenset(
         {
@@ -45,9 +57,12 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
             Action.VIEW_AUDIT,
             Action.VIEW_REPORTS,
             Action.DECIDE_DOSE,
+            Action.ANSWER_QUERIES,
         }
     ),
-    Role.MONITOR: frozenset({Action.VIEW, Action.VIEW_AUDIT, Action.VIEW_REPORTS}),
+    Role.MONITOR: frozenset(
+        {Action.VIEW, Action.VIEW_AUDIT, Action.VIEW_REPORTS, Action.MANAGE_QUERIES}
+    ),
     Role.DATA_MANAGER: frozenset(
         {
             Action.VIEW,
@@ -61,6 +76,8 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
             Action.VIEW_ALLOCATION_LIST,
             Action.MANAGE_RANDOMIZATION,
             Action.DECIDE_DOSE,
+            Action.MANAGE_QUERIES,
+            Action.FREEZE_LOCK,
         }
     ),
     Role.STATISTICIAN: frozenset(

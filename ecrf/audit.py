@@ -17,6 +17,7 @@ from django.utils import timezone
 from ecrf.after_write import record_written
 from ecrf.exceptions import InvalidInput, StaleVersion
 from ecrf.validation import validate_for_save
+from ecrf.write_guards import check_write
 
 # Bookkeeping fields that change on every save; they are not clinical changes.
 UNTRACKED_FIELDS = frozenset({"updated_at", "version", "created_at"})
@@ -66,7 +67,12 @@ def save_audited(
 
     `references_checked`: the record is derived by the server from rows it has just read under
     lock (no user input), so its foreign keys and unique constraints are left to the database's
-    constraints instead of being asked about first."""
+    constraints instead of being asked about first.
+
+
+    First, what the layers above registered as a precondition of the write (`ecrf.write_guards`:
+    a freeze or lock of the data) may refuse it."""
+    check_write(instance, actor=actor)
     instance._history_user = actor
     instance._change_reason = reason or None
     check_plausible_dates(instance)

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "visits.dosing",
     "visits.endpoints",
     "visits.exports",
+    "visits.review",  # issue 14: queries, freeze and lock (guards every clinical write)
 ]
 
 MIDDLEWARE = [

@@ -35,6 +35,7 @@ urlpatterns = [
     path("api/", include("visits.endpoints.urls")),
     path("api/", include("visits.exports.urls")),
     path("api/", include("ecrf.jobs_api")),
+    path("api/", include("visits.review.urls")),
     path("api-auth/", include("rest_framework.urls")),
     # Last: any other /api/ path is a JSON 404 in the error envelope, not Django's HTML page.
     re_path(r"^api/", api_path_not_found),

@@ -50,7 +50,9 @@ MODEL_OF_SEGMENT = {
     "jobs": "ecrf.Job",
     "esspri-assessments": "findings.EsspriAssessment",
     "lab-results": "labs.LabResult",
+    "locks": "review.DataLock",
     "patients": "patients.Patient",
+    "queries": "review.Query",
     "reference-ranges": "labs.ReferenceRange",
     "rescue-therapies": "findings.RescueTherapy",
     "studies": "trials.Study",
@@ -60,6 +62,12 @@ MODEL_OF_SEGMENT = {
 # Reads that only monitors and data managers may make (tests/test_exports_audit_log.py checks
 # that they can).
 MONITORING_READS = {"/api/audit/"}
+# Writes a monitor may make (issue 14: the monitor's side of a query): with an empty body they
+# are a 400 naming the missing field, and nothing is written.
+MONITOR_WRITES = {
+    ("POST", "/api/queries/{id}/close/"),
+    ("POST", "/api/queries/{id}/reopen/"),
+}
 NEEDS_MORE_DATA = {"/api/patients/{id}/dosing/tacrolimus/proposal/"}
 # Shared reference data, the same for everyone: not site-bound.
 UNSCOPED_MODELS = {"safety.CtcaeTerm", "labs.ReferenceRange"}
@@ -96,6 +104,15 @@ def world(multisite_study, make_patient, screen_eligible, allocation_list, recor
         state=JobState.DONE,
         result={"subjects": [patient.subject_id]},
     )
+    from visits.review.locks import lock_place
+    from visits.review.queries import query_raise
+
+    lab_id = LabResult.objects.filter(patient=patient).first().pk
+    query = query_raise(
+        actor=admin, resource="lab-results", record_id=lab_id, field="value", text="Check"
+    )
+    visit = Visit.objects.filter(patient=patient).order_by("target_date").last()
+    freeze = lock_place(actor=admin, kind="freeze", scope="visit", visit=visit, reason="Cleaning")
     instances = {
         "ecrf.Job": job.pk,
         "patients.Patient": patient.pk,
@@ -107,6 +124,8 @@ def world(multisite_study, make_patient, screen_eligible, allocation_list, recor
         .pk,
         "visits.Visit": Visit.objects.filter(patient=patient).first().pk,
         "safety.AdverseEvent": AdverseEvent.objects.get(patient=patient).pk,
+        "review.Query": query.pk,
+        "review.DataLock": freeze.pk,
     }
     return {"patient": patient, "ids": instances, "markers": [patient.subject_id]}
 
@@ -206,6 +225,8 @@ def test_a_read_only_role_gets_403_on_every_write_and_nothing_changes(world, mak
         # A record's writes: 403 before anything is read. A collection's POST names its patient
         # in the body, so an empty body may be refused as invalid first (400).
         allowed = {403} if "{id}" in path else {400, 403}
+        if (method, path) in MONITOR_WRITES:
+            allowed = {400}
         if response.status_code not in allowed:
             wrong.append((method, path, response.status_code))
     assert wrong == []

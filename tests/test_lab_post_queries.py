@@ -11,12 +11,15 @@ import pytest
 
 DAY1 = dt.date(2025, 1, 8)
 # Authentication 3 (token, grants, sites), patient 1, savepoint 1, lock 1, range table 1,
-# baseline 1, result and history 2 (10, the lab write); the assessment refresh set off through
-# ecrf.after_write 3 more: one statement reads the locked patient row with its current protocol
-# version, stored assessment and whole course (each source a JSON array), then the assessment's
-# update and history row; the release of the savepoint 1. The protocol's rules are parsed once
-# per version and process (the first POST), so they cost nothing here.
-STATEMENTS_PER_LAB_POST = 14
+# baseline 1, result and history 2, the freeze/lock guard 1 (one indexed look-up of an active
+# lock through ecrf.write_guards, issue 14) (11, the lab write); the assessment refresh set off
+# through ecrf.after_write 3 more: one statement reads the locked patient row with its current
+# protocol version, stored assessment and whole course (each source a JSON array), then the
+# assessment's update and history row; the edit checks 4 more (the patient with its protocol
+# version, the patient's labs and visits, the system queries of the checks; issue 14); the
+# release of the savepoint 1. The protocol's rules are parsed once per version and process (the
+# first POST), so they cost nothing here.
+STATEMENTS_PER_LAB_POST = 19
 
 
 def body(patient, number: int) -> dict:

@@ -6,19 +6,32 @@ visit) preselected; the data come from `visits.casebook.patient_casebook` (bound
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from patients.models import Patient
 from patients.selectors import latest_consent
-from visits.casebook import eligibility_checklist, patient_casebook
+from visits.casebook import Casebook, eligibility_checklist, patient_casebook
 from visits.endpoints.admin import patient_chart
 from visits.endpoints.selectors import patient_assessment
 
 TEMPLATE = "admin/patients/casebook.html"
+
+# What a higher layer adds to the page (issue 14: each open query at its record, the freezes and
+# locks): `extend(request, patient, casebook, context)` annotates records and adds context. The
+# casebook never imports those layers; they register here in their AppConfig.ready().
+CasebookExtension = Callable[[HttpRequest, Patient, Casebook, dict], None]
+_extensions: dict[str, CasebookExtension] = {}
+
+
+def register_casebook_extension(name: str, extend: CasebookExtension) -> None:
+    """Registers (or, under the same name, replaces) one extension."""
+    _extensions[name] = extend
 
 
 def add_url(model_path: str, **preselected) -> str:
@@ -70,4 +83,6 @@ def casebook_page(model_admin, request, patient: Patient):
             "add_rescue": add_url("findings/rescuetherapy", patient=patient.pk),
         },
     }
+    for extend in _extensions.values():
+        extend(request, patient, casebook, context)
     return TemplateResponse(request, TEMPLATE, context)

@@ -17,6 +17,7 @@ from typing import Any
 from ecrf.domain import protocol_readers as read
 from ecrf.domain.assumptions import validated_assumptions
 from ecrf.domain.diagnoses import check_endpoint_diagnoses, validated_diagnoses
+from ecrf.domain.edit_checks import parse_edit_checks
 from ecrf.domain.errors import DomainError
 
 DOSE_BASES = ("fixed", "mg_per_kg", "mg_per_m2")
@@ -115,6 +116,15 @@ def validated_content(
     # reloading it does not make a new version.
     if diagnoses:
         resolved["diagnoses"] = diagnoses
+    # Data management (issue 14): checks that raise queries by themselves; only when declared,
+    # like the diagnoses.
+    edit_checks = parse_edit_checks(
+        content.get("edit_checks", []),
+        read.key_path(prefix, "edit_checks"),
+        {visit["code"] for visit in visits},
+    )
+    if edit_checks:
+        resolved["edit_checks"] = edit_checks
     return resolved
 
 

@@ -50,7 +50,15 @@ STATUSES = ("not_yet_recruiting", "recruiting", "active_not_recruiting", "comple
 ARM_TYPES = ("experimental", "active_comparator", "single")
 
 # Sections of a version whose items are identified by `code` (amendments upsert/remove them).
-ITEM_SECTIONS = ("visits", "eligibility", "regimens", "endpoints", "assumptions", "diagnoses")
+ITEM_SECTIONS = (
+    "visits",
+    "eligibility",
+    "regimens",
+    "endpoints",
+    "assumptions",
+    "diagnoses",
+    "edit_checks",
+)
 # Sections replaced as a whole by an amendment.
 BLOCK_SECTIONS = ("response_criteria", "ctcae")
 
@@ -282,7 +290,14 @@ def _first_content(raw: dict, prefix: str) -> dict[str, Any]:
     ):
         visits.extend(_expand_series(series, read.key_path(prefix, "visit_series", s_index)))
     content["visits"] = visits
-    for section in ("eligibility", "regimens", "endpoints", "assumptions", "diagnoses"):
+    for section in (
+        "eligibility",
+        "regimens",
+        "endpoints",
+        "assumptions",
+        "diagnoses",
+        "edit_checks",
+    ):
         content[section] = copy.deepcopy(
             read.list_of_mappings(raw.get(section, []), read.key_path(prefix, section))
         )

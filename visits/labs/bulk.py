@@ -32,6 +32,7 @@ from ecrf.domain.dates import age_in_years
 from ecrf.domain.errors import DomainError
 from ecrf.exceptions import InvalidInput, PermissionRefused, ServiceError
 from ecrf.validation import validate_for_save
+from ecrf.write_guards import check_writes
 from patients.models import Patient
 from patients.selectors import visible_patients
 from trials.models import Study
@@ -470,6 +471,8 @@ def _store(new: list[LabResult], later_link: list[LabResult], *, actor, reason: 
     baselines = {id(r): r.baseline_result for r in later_link}
     for result in later_link:
         result.baseline_result = None
+    # A freeze or lock of a patient refuses the import as it refuses a single write.
+    check_writes(new, actor=actor)
     LabResult.objects.bulk_create(new, batch_size=1000)
     if later_link:
         for result in later_link:

@@ -1,0 +1,33 @@
+from django.apps import AppConfig
+
+
+class ReviewConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "visits.review"
+    label = "review"
+    verbose_name = "Data management: queries, freeze and lock"
+
+    def ready(self) -> None:
+        # Freezes and locks refuse every audited write to the data they cover, from any layer
+        # below (services, admin, bulk import, commands): the recorders never import this app.
+        from ecrf.write_guards import register_write_guard
+        from visits.review.locks import guarded_models, refuse_locked_write
+
+        register_write_guard("freeze and lock", models=guarded_models(), check=refuse_locked_write)
+        from django.contrib import admin
+
+        from ecrf.after_write import register_after_write
+        from visits.review.edit_checks import CHECKED_MODELS, run_edit_checks, subject_of
+
+        # The protocol's edit checks run after every audited write of what they read.
+        register_after_write(
+            "edit checks", models=CHECKED_MODELS, subject_of=subject_of, run=run_edit_checks
+        )
+
+        from visits.admin_casebook import register_casebook_extension
+        from visits.review.casebook import annotate_casebook
+
+        register_casebook_extension("queries and locks", annotate_casebook)
+
+        # The admin index shows the open queries per site (template in this app).
+        admin.site.index_template = "admin/review/index.html"

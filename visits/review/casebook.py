@@ -1,0 +1,54 @@
+"""The casebook's part of data management: each unresolved query at its record, a summary of
+them, the patient's freezes and locks, and a "query" link on each record for those who raise
+queries. Registered with `visits.admin_casebook.register_casebook_extension`; two statements."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.urls import reverse
+
+from ecrf.access import Action, can
+from visits.admin_casebook import add_url
+from visits.review.models import DataLock, LockScope
+from visits.review.selectors import unresolved_queries_by_record
+
+
+def _records_by_resource(casebook) -> dict[str, list]:
+    return {
+        "patients": [casebook.patient],
+        "visits": casebook.visits,
+        "lab-results": [r for group in casebook.labs_by_visit for r in group.results],
+        "adverse-events": casebook.adverse_events,
+        "dose-records": casebook.dose_records,
+        "dose-adjustments": casebook.dose_adjustments,
+        "bleeding-assessments": casebook.bleeding,
+        "rescue-therapies": casebook.rescue,
+    }
+
+
+def annotate_casebook(request, patient, casebook, context: dict) -> None:
+    by_record = unresolved_queries_by_record(patient)
+    may_raise = can(
+        request.user, Action.MANAGE_QUERIES, study_id=patient.study_id, site_id=patient.site_id
+    )
+    for resource, records in _records_by_resource(casebook).items():
+        for record in records:
+            record.open_queries = by_record.get((resource, record.pk), [])
+            if may_raise:
+                record.raise_query_url = add_url(
+                    "review/query", resource=resource, record_id=record.pk
+                )
+    unresolved = sorted(
+        (query for queries in by_record.values() for query in queries),
+        key=lambda query: (query.opened_at, query.pk),
+    )
+    for query in unresolved:
+        query.admin_url = reverse("admin:review_query_change", args=[query.pk])
+        query.raiser = query.raised_by.username if query.raised_by else "system"
+    context["open_queries"] = unresolved
+    context["locks"] = list(
+        DataLock.objects.filter(is_active=True)
+        .filter(Q(patient=patient) | Q(scope=LockScope.STUDY, study_id=patient.study_id))
+        .select_related("visit")
+        .order_by("placed_at", "id")
+    )
