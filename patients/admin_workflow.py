@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from ecrf.admin_base import add_service_errors
+from ecrf.admin_errors import add_service_errors
 from ecrf.domain.errors import DomainError
 from ecrf.exceptions import ServiceError
 
