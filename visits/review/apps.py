@@ -29,5 +29,8 @@ class ReviewConfig(AppConfig):
 
         register_casebook_extension("queries and locks", annotate_casebook)
 
-        # The admin index shows the open queries per site (template in this app).
+        # The admin index shows the open queries per site (template in this app) above the
+        # coordinator's worklists: the template extends the visits admin's index
+        # (`admin/ecrf_index.html`), which `django.contrib.admin`'s autodiscovery, run before this
+        # app's ready(), has installed.
         admin.site.index_template = "admin/review/index.html"
