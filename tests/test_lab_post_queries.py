@@ -15,11 +15,13 @@ DAY1 = dt.date(2025, 1, 8)
 # lock through ecrf.write_guards, issue 14) (11, the lab write); the assessment refresh set off
 # through ecrf.after_write 3 more: one statement reads the locked patient row with its current
 # protocol version, stored assessment and whole course (each source a JSON array), then the
-# assessment's update and history row; the edit checks 4 more (the patient with its protocol
-# version, the patient's labs and visits, the system queries of the checks; issue 14); the
-# release of the savepoint 1. The protocol's rules are parsed once per version and process (the
-# first POST), so they cost nothing here.
-STATEMENTS_PER_LAB_POST = 19
+# assessment's update and history row; the edit checks 1 more (visits/review/edit_checks.py: one
+# statement reads the patient with its protocol version's id and hash, the facts the checks set
+# off by a lab need — its labs and visits, each a JSON array — and its system queries; those are
+# locked and re-read only when one must be closed or raised, which this POST does not need); the
+# release of the savepoint 1. The protocol's rules and edit checks are parsed once per version
+# and process (the first POST), so they cost nothing here.
+STATEMENTS_PER_LAB_POST = 16
 
 
 def body(patient, number: int) -> dict:

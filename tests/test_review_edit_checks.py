@@ -168,3 +168,41 @@ def test_a_bad_edit_check_in_a_protocol_file_is_named_by_its_path(
     with pytest.raises(ProtocolFileError) as error:
         read_protocol_file(broken)
     assert (error.value.key, error.value.problem) == (key, problem)
+
+
+def test_the_facts_read_along_in_one_statement_equal_those_read_on_their_own(
+    patient, coordinator, monkeypatch
+):
+    """The edit checks' one statement (each kind a JSON array) and the separate reads of a kind
+    no earlier write needed give the same facts: decimals exact, dates as dates."""
+    from decimal import Decimal
+
+    from visits.models import Visit
+    from visits.review import edit_checks
+    from visits.services import visit_record
+
+    admin = get_user_model().objects.get(username="fixture-admin")
+    _calendar(patient, admin)
+    week4 = Visit.objects.get(patient=patient, code="W4")
+    visit_record(actor=admin, visit=week4, status="completed", actual_date=week4.window_start)
+    coordinator.post("/api/lab-results/", lab(patient, "2000"), format="json")
+    coordinator.post("/api/lab-results/", lab(patient, "12.5", "WBC", "10^9/L"), format="json")
+    kinds = {"labs", "visits", "adverse_events", "doses", "consents"}
+    monkeypatch.setitem(edit_checks._needed_by_written, frozenset({"labs"}), set(kinds))
+    row = edit_checks._read_patient(patient.pk, frozenset({"labs"}))
+    along = edit_checks._facts(row, kinds)
+    alone = edit_checks._facts({"id": patient.pk, "day1": row["day1"]}, kinds)
+    assert along == alone
+    assert sorted((f.test_code, f.value_std) for f in along.labs) == [
+        ("PLAT", Decimal("2000.0000")),
+        ("WBC", Decimal("12.5000")),
+    ]
+    assert [(v.code, v.completed, v.actual_date) for v in along.visits if v.completed] == [
+        ("W4", True, week4.window_start)
+    ]
+    assert all(isinstance(v.window_start, dt.date) for v in along.visits)
+    # W4 completed without its platelet count, then the implausible count: two system queries.
+    assert sorted(q[1] for q in row["system_queries"]) == [
+        "platelets_at_key_visits",
+        "plt_plausible",
+    ]
