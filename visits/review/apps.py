@@ -24,6 +24,17 @@ class ReviewConfig(AppConfig):
             "edit checks", models=CHECKED_MODELS, subject_of=subject_of, run=run_edit_checks
         )
 
+        from visits.review.sdv import VERIFIED_MODELS, clear_changed
+        from visits.review.sdv import subject_of as verified_record_of
+
+        # Any change of a source-verified record clears its mark, from every write path.
+        register_after_write(
+            "source data verification",
+            models=VERIFIED_MODELS,
+            subject_of=verified_record_of,
+            run=clear_changed,
+        )
+
         from visits.admin_casebook import register_casebook_extension
         from visits.review.casebook import annotate_casebook
 
