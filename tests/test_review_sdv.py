@@ -317,3 +317,79 @@ def test_progress_filters_must_be_ids(people, params, field):
     response = people["monitor"].get("/api/sdv/progress/", params)
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == field
+
+
+# --- the admin ---------------------------------------------------------------------------------
+
+
+def browser_for(username):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(get_user_model().objects.get(username=username))
+    return browser
+
+
+@pytest.mark.django_db
+def test_the_admin_marks_from_the_casebook_and_shows_the_mark_and_its_clearing(plat, people):
+    patient = plat.patient
+    monitor = browser_for("mo")
+    casebook = monitor.get(f"/admin/patients/patient/{patient.pk}/casebook/").content.decode()
+    verify_url = (
+        f"/admin/review/sourceverification/add/?resource=lab-results&amp;record_id={plat.pk}"
+    )
+    assert verify_url in casebook
+    assert "Source data verification: 0 of 2 required records verified" in casebook
+
+    added = monitor.post(
+        "/admin/review/sourceverification/add/",
+        {"resource": "lab-results", "record_id": plat.pk},
+    )
+    assert added.status_code == 302
+    stored = SourceVerification.objects.get()
+    assert (stored.resource, stored.record_id, stored.verified_by.username) == (
+        "lab-results",
+        plat.pk,
+        "mo",
+    )
+    casebook = monitor.get(f"/admin/patients/patient/{patient.pk}/casebook/").content.decode()
+    assert verify_url not in casebook
+    assert "SDV ✓ mo" in casebook
+    assert "Source data verification: 1 of 2 required records verified" in casebook
+    # A second mark of the same version is refused on the form; nothing more is stored.
+    again = monitor.post(
+        "/admin/review/sourceverification/add/",
+        {"resource": "lab-results", "record_id": plat.pk},
+    )
+    assert again.status_code == 200
+    assert "already verified" in again.content.decode()
+    assert SourceVerification.objects.count() == 1
+
+    people["coordinator"].patch(
+        f"/api/lab-results/{plat.pk}/",
+        {"value": "26", "reason": "Transcription error", "version": 1},
+        format="json",
+    )
+    casebook = monitor.get(f"/admin/patients/patient/{patient.pk}/casebook/").content.decode()
+    assert "by co: Transcription error" in casebook
+    assert "1 cleared by a change since" in casebook
+    listing = monitor.get("/admin/review/sourceverification/").content.decode()
+    assert "Transcription error" in listing
+    index = monitor.get("/admin/").content.decode()
+    assert 'id="sdv-progress"' in index
+
+
+@pytest.mark.django_db
+def test_a_coordinator_gets_no_verify_link_and_cannot_mark_in_the_admin(plat, people):
+    coordinator = browser_for("co")
+    casebook = coordinator.get(
+        f"/admin/patients/patient/{plat.patient.pk}/casebook/"
+    ).content.decode()
+    assert "/admin/review/sourceverification/add/" not in casebook
+    refused = coordinator.post(
+        "/admin/review/sourceverification/add/",
+        {"resource": "lab-results", "record_id": plat.pk},
+    )
+    assert refused.status_code == 403
+    assert SourceVerification.objects.count() == 0

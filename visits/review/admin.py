@@ -291,3 +291,7 @@ class SignatureAdmin(ScopedAdmin):
             )
             or "—"
         )
+
+
+# Source data verification's admin lives in its own module; registered with the rest.
+from visits.review import admin_sdv  # noqa: E402, F401

@@ -99,6 +99,18 @@ def sdv_mark_visit(*, actor, visit_id) -> list[SourceVerification]:
     ]
 
 
+@transaction.atomic
+def sdv_mark_in_admin(*, actor, resource: str, record_id) -> SourceVerification:
+    """The admin's mark: a record, or — when the record is a visit — the visit and its records
+    (as `POST /api/sdv/` with `visit`). Returns the first new mark; 409 when all stand."""
+    if resource != "visits":
+        return sdv_mark(actor=actor, resource=resource, record_id=record_id)
+    marks = sdv_mark_visit(actor=actor, visit_id=record_id)
+    if not marks:
+        raise Conflict("The visit and its records are already verified.")
+    return marks[0]
+
+
 def subject_of(record: models.Model) -> Hashable | None:
     """(resource, record id, version) of a written record; None for a new record (version 1:
     no mark can stand on a version older than it, so a create costs no statement)."""
@@ -151,7 +163,9 @@ def _facts(resource: str, patients: models.QuerySet) -> list[tuple[int, RecordFa
     return [(pid, RecordFact(resource, pk)) for pid, pk in records.values_list("patient_id", "pk")]
 
 
-def sdv_progress(actor, *, study_id: int | None = None, site_id: int | None = None) -> dict:
+def sdv_progress(
+    actor, *, study_id: int | None = None, site_id: int | None = None, patient_id=None
+) -> dict:
     """Per site and per patient of the study, or of all the actor's studies (the patients they
     see): required, verified (at the record's current version), cleared (the mark was cleared
     and not renewed). One statement per planned resource, one for the marks, one for the
@@ -163,6 +177,8 @@ def sdv_progress(actor, *, study_id: int | None = None, site_id: int | None = No
         patients = patients.filter(study_id=study_id)
     if site_id is not None:
         patients = patients.filter(site_id=site_id)
+    if patient_id is not None:
+        patients = patients.filter(pk=patient_id)
     patient_rows = list(
         patients.only("id", "subject_id", "site__code", "protocol_version__content")
     )
