@@ -19,6 +19,7 @@ from ecrf.admin_base import ScopedAdmin, ServiceBackedAdmin
 from ecrf.record_writes import RecordWrites
 from patients.admin_workflow import workflow_view
 from visits.review import queries as services
+from visits.review.admin_signing import sign_view
 from visits.review.locks import lock_place, lock_release
 from visits.review.models import DataLock, Query, QueryStatus, Signature
 from visits.review.resources import RESOURCES
@@ -275,6 +276,21 @@ class SignatureAdmin(ScopedAdmin):
         "records_hash", "holds", "what_changed",
     ]  # fmt: skip
     fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False  # signed from the casebook's "Sign" page (the password again)
+
+    def get_urls(self):
+        return [
+            path(
+                "sign/<int:patient_id>/",
+                self.admin_site.admin_view(
+                    lambda request, patient_id: sign_view(self, request, patient_id)
+                ),
+                name="review_signature_sign",
+            ),
+            *super().get_urls(),
+        ]
 
     @admin.display(description="valid")
     def holds(self, signature: Signature) -> str:

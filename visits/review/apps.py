@@ -36,10 +36,11 @@ class ReviewConfig(AppConfig):
         )
 
         from visits.admin_casebook import register_casebook_extension
-        from visits.review.casebook import annotate_casebook, annotate_sdv
+        from visits.review.casebook import annotate_casebook, annotate_sdv, annotate_signatures
 
         register_casebook_extension("queries and locks", annotate_casebook)
         register_casebook_extension("source data verification", annotate_sdv)
+        register_casebook_extension("signatures", annotate_signatures)
 
         # The admin index shows the open queries per site (template in this app).
         admin.site.index_template = "admin/review/index.html"

@@ -8,10 +8,12 @@ from django.db.models import Q
 from django.urls import reverse
 
 from ecrf.access import Action, can
+from ecrf.exceptions import PermissionRefused
 from visits.admin_casebook import add_url
-from visits.review.models import DataLock, LockScope, SourceVerification
+from visits.review.models import DataLock, LockScope, Signature, SourceVerification
 from visits.review.sdv import sdv_progress
 from visits.review.selectors import unresolved_queries_by_record
+from visits.review.signatures import require_signer, signature_state, signed_records
 
 
 def _records_by_resource(casebook) -> dict[str, list]:
@@ -83,3 +85,26 @@ def annotate_sdv(request, patient, casebook, context: dict) -> None:
     context["sdv_list_url"] = (
         reverse("admin:review_sourceverification_changelist") + f"?patient__id__exact={patient.pk}"
     )
+
+
+def annotate_signatures(request, patient, casebook, context: dict) -> None:
+    """The patient's signatures (printed name, UTC time, meaning, valid or what broke them) and
+    the "Sign" link for an investigator of the site. The current records are read once per
+    signed scope (the casebook, each signed visit)."""
+    signatures = list(
+        Signature.objects.filter(patient=patient).select_related("visit").order_by("-signed_at")
+    )
+    current: dict = {}
+    for signature in signatures:
+        if signature.visit_id not in current:
+            current[signature.visit_id] = signed_records(patient, signature.visit)
+        state = signature_state(signature, current[signature.visit_id])
+        signature.valid = state["valid"]
+        signature.changes = state["changes"]
+    context["signatures"] = signatures
+    try:
+        require_signer(request.user, patient)
+    except PermissionRefused:
+        context["sign_url"] = None
+    else:
+        context["sign_url"] = reverse("admin:review_signature_sign", args=[patient.pk])
