@@ -5,7 +5,7 @@ class ReviewConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "visits.review"
     label = "review"
-    verbose_name = "Data management: queries, freeze and lock"
+    verbose_name = "Data management: queries, SDV, freeze and lock, signatures"
 
     def ready(self) -> None:
         # Freezes and locks refuse every audited write to the data they cover, from any layer
