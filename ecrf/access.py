@@ -34,6 +34,7 @@ class Action(StrEnum):
     MANAGE_QUERIES = "manage_queries"  # raise, close and re-open queries
     ANSWER_QUERIES = "answer_queries"  # answer a query of the own site
     FREEZE_LOCK = "freeze_lock"  # freeze or lock data, and release it with a reason
+    VERIFY_SOURCE = "verify_source"  # mark records source-verified (SDV)
 
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
@@ -61,7 +62,13 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
         }
     ),
     Role.MONITOR: frozenset(
-        {Action.VIEW, Action.VIEW_AUDIT, Action.VIEW_REPORTS, Action.MANAGE_QUERIES}
+        {
+            Action.VIEW,
+            Action.VIEW_AUDIT,
+            Action.VIEW_REPORTS,
+            Action.MANAGE_QUERIES,
+            Action.VERIFY_SOURCE,
+        }
     ),
     Role.DATA_MANAGER: frozenset(
         {
@@ -78,6 +85,7 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
             Action.DECIDE_DOSE,
             Action.MANAGE_QUERIES,
             Action.FREEZE_LOCK,
+            Action.VERIFY_SOURCE,
         }
     ),
     Role.STATISTICIAN: frozenset(

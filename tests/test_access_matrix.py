@@ -55,6 +55,7 @@ MODEL_OF_SEGMENT = {
     "queries": "review.Query",
     "reference-ranges": "labs.ReferenceRange",
     "rescue-therapies": "findings.RescueTherapy",
+    "sdv": "review.SourceVerification",
     "studies": "trials.Study",
     "visits": "visits.Visit",
     "vital-signs": "findings.VitalSigns",
@@ -67,6 +68,8 @@ MONITORING_READS = {"/api/audit/"}
 MONITOR_WRITES = {
     ("POST", "/api/queries/{id}/close/"),
     ("POST", "/api/queries/{id}/reopen/"),
+    # Source data verification (issue 14): marking a record verified is the monitor's work.
+    ("POST", "/api/sdv/"),
 }
 NEEDS_MORE_DATA = {"/api/patients/{id}/dosing/tacrolimus/proposal/"}
 # Shared reference data, the same for everyone: not site-bound.
@@ -111,6 +114,9 @@ def world(multisite_study, make_patient, screen_eligible, allocation_list, recor
     query = query_raise(
         actor=admin, resource="lab-results", record_id=lab_id, field="value", text="Check"
     )
+    from visits.review.sdv import sdv_mark
+
+    verification = sdv_mark(actor=admin, resource="lab-results", record_id=lab_id)
     visit = Visit.objects.filter(patient=patient).order_by("target_date").last()
     freeze = lock_place(actor=admin, kind="freeze", scope="visit", visit=visit, reason="Cleaning")
     instances = {
@@ -126,6 +132,7 @@ def world(multisite_study, make_patient, screen_eligible, allocation_list, recor
         "safety.AdverseEvent": AdverseEvent.objects.get(patient=patient).pk,
         "review.Query": query.pk,
         "review.DataLock": freeze.pk,
+        "review.SourceVerification": verification.pk,
     }
     return {"patient": patient, "ids": instances, "markers": [patient.subject_id]}
 

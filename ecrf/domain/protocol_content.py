@@ -19,6 +19,7 @@ from ecrf.domain.assumptions import validated_assumptions
 from ecrf.domain.diagnoses import check_endpoint_diagnoses, validated_diagnoses
 from ecrf.domain.edit_checks import parse_edit_checks
 from ecrf.domain.errors import DomainError
+from ecrf.domain.sdv_plan import parse_sdv_plan
 
 DOSE_BASES = ("fixed", "mg_per_kg", "mg_per_m2")
 DOSE_PERIODS = ("administration", "day")
@@ -125,6 +126,10 @@ def validated_content(
     )
     if edit_checks:
         resolved["edit_checks"] = edit_checks
+    # Source data verification plan (issue 14): only when declared, like the edit checks.
+    sdv_plan = parse_sdv_plan(content.get("sdv_plan"), read.key_path(prefix, "sdv_plan"))
+    if sdv_plan:
+        resolved["sdv_plan"] = sdv_plan
     return resolved
 
 

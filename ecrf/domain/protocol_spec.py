@@ -60,7 +60,7 @@ ITEM_SECTIONS = (
     "edit_checks",
 )
 # Sections replaced as a whole by an amendment.
-BLOCK_SECTIONS = ("response_criteria", "ctcae")
+BLOCK_SECTIONS = ("response_criteria", "ctcae", "sdv_plan")
 
 
 @dataclass(frozen=True)
@@ -303,6 +303,7 @@ def _first_content(raw: dict, prefix: str) -> dict[str, Any]:
         )
     content["response_criteria"] = copy.deepcopy(raw.get("response_criteria"))
     content["ctcae"] = copy.deepcopy(raw.get("ctcae") or {})
+    content["sdv_plan"] = copy.deepcopy(raw.get("sdv_plan"))
     return content
 
 

@@ -19,6 +19,7 @@ from ecrf.admin_base import ScopedAdmin, ServiceBackedAdmin
 from ecrf.record_writes import RecordWrites
 from patients.admin_workflow import workflow_view
 from visits.review import queries as services
+from visits.review.admin_signing import sign_view
 from visits.review.locks import lock_place, lock_release
 from visits.review.models import DataLock, Query, QueryStatus, Signature
 from visits.review.resources import RESOURCES
@@ -276,6 +277,21 @@ class SignatureAdmin(ScopedAdmin):
     ]  # fmt: skip
     fields = readonly_fields
 
+    def has_add_permission(self, request):
+        return False  # signed from the casebook's "Sign" page (the password again)
+
+    def get_urls(self):
+        return [
+            path(
+                "sign/<int:patient_id>/",
+                self.admin_site.admin_view(
+                    lambda request, patient_id: sign_view(self, request, patient_id)
+                ),
+                name="review_signature_sign",
+            ),
+            *super().get_urls(),
+        ]
+
     @admin.display(description="valid")
     def holds(self, signature: Signature) -> str:
         return "yes" if signature_state(signature)["valid"] else "no: broken by a later change"
@@ -291,3 +307,7 @@ class SignatureAdmin(ScopedAdmin):
             )
             or "—"
         )
+
+
+# Source data verification's admin lives in its own module; registered with the rest.
+from visits.review import admin_sdv  # noqa: E402, F401

@@ -5,7 +5,7 @@ class ReviewConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "visits.review"
     label = "review"
-    verbose_name = "Data management: queries, freeze and lock"
+    verbose_name = "Data management: queries, SDV, freeze and lock, signatures"
 
     def ready(self) -> None:
         # Freezes and locks refuse every audited write to the data they cover, from any layer
@@ -24,10 +24,23 @@ class ReviewConfig(AppConfig):
             "edit checks", models=CHECKED_MODELS, subject_of=subject_of, run=run_edit_checks
         )
 
+        from visits.review.sdv import VERIFIED_MODELS, clear_changed
+        from visits.review.sdv import subject_of as verified_record_of
+
+        # Any change of a source-verified record clears its mark, from every write path.
+        register_after_write(
+            "source data verification",
+            models=VERIFIED_MODELS,
+            subject_of=verified_record_of,
+            run=clear_changed,
+        )
+
         from visits.admin_casebook import register_casebook_extension
-        from visits.review.casebook import annotate_casebook
+        from visits.review.casebook import annotate_casebook, annotate_sdv, annotate_signatures
 
         register_casebook_extension("queries and locks", annotate_casebook)
+        register_casebook_extension("source data verification", annotate_sdv)
+        register_casebook_extension("signatures", annotate_signatures)
 
         # The admin index shows the open queries per site (template in this app) above the
         # coordinator's worklists: the template extends the visits admin's index

@@ -177,3 +177,47 @@ class Signature(AuditedModel):
 
     def __str__(self) -> str:
         return f"Signature {self.pk} of {self.patient_id} by {self.printed_name}"
+
+
+class SourceVerification(AuditedModel):
+    """A monitor's mark that a record agrees with the source documents, bound to the record's
+    version. A later change of the record (an update or a void) clears the mark: `cleared_at`,
+    `cleared_by` and the change's reason say why; the record must be verified again."""
+
+    study = models.ForeignKey("trials.Study", on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey("trials.Site", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="source_verifications"
+    )
+    resource = models.CharField(max_length=40)
+    record_id = models.PositiveBigIntegerField()
+    record_version = models.PositiveIntegerField()
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField(default=timezone.now)
+    is_cleared = models.BooleanField(default=False)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cleared_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-verified_at", "-id"]
+        indexes = [
+            models.Index(fields=["resource", "record_id"]),
+            models.Index(fields=["study", "site"]),
+            models.Index(fields=["patient"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource", "record_id"],
+                condition=models.Q(is_cleared=False),
+                name="one_standing_verification_per_record",
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "cleared" if self.is_cleared else "verified"
+        return f"SDV of {self.resource}/{self.record_id} v{self.record_version} ({state})"

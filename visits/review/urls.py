@@ -3,11 +3,13 @@ from rest_framework.routers import SimpleRouter
 
 from visits.review.api import QueryViewSet
 from visits.review.api_locks import DataLockViewSet, lock_view
+from visits.review.api_sdv import SourceVerificationViewSet
 from visits.review.api_signatures import PatientSignaturesView
 
 router = SimpleRouter()
 router.register("queries", QueryViewSet, basename="query")
 router.register("locks", DataLockViewSet, basename="data-lock")
+router.register("sdv", SourceVerificationViewSet, basename="source-verification")
 
 # (URL segment, kind, scope, release)
 LOCK_PATHS = [
