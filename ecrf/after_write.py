@@ -29,7 +29,7 @@ import contextvars
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db import models
+from django.db import models, transaction
 
 
 @dataclass(frozen=True)
@@ -108,10 +108,13 @@ def deferred_after_writes(*, actor, reason: str) -> Iterator[None]:
         yield
     finally:
         _batch.reset(token)
-    for name, subjects in batch.subjects.items():
-        hook = _hooks.get(name)
-        if hook is not None and subjects:
-            hook.run(subjects, actor=batch.actor, reason=batch.reason)
+    # In the caller's transaction; a caller outside one (a script, a fixture) still gets the
+    # hooks' row locks and writes in a transaction of their own, never in autocommit.
+    with transaction.atomic(savepoint=False):
+        for name, subjects in batch.subjects.items():
+            hook = _hooks.get(name)
+            if hook is not None and subjects:
+                hook.run(subjects, actor=batch.actor, reason=batch.reason)
 
 
 def records_written(instances: Iterable[models.Model], *, actor, reason: str) -> None:

@@ -17,6 +17,7 @@ The database's own constraints stay in place; this only avoids asking twice.
 
 from __future__ import annotations
 
+import datetime as dt
 import operator
 from typing import Any
 
@@ -24,6 +25,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, Validati
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.constraints import CheckConstraint, UniqueConstraint
+from django.utils.dateparse import parse_date, parse_datetime
 
 _COMPARISONS = {
     "exact": operator.eq,
@@ -207,3 +209,14 @@ def validate_for_save(
         errors = error.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
+
+
+def parse_date_or_datetime(raw: str) -> dt.date | dt.datetime | None:
+    """An ISO date (`2025-03-04`) or datetime (`2025-03-04T08:30:00+08:00`) from a query
+    parameter or option; None when it is neither, well formed but impossible (`12:99`,
+    `2025-02-30`) included, so the caller answers a 400 naming its field rather than a 500."""
+    text = raw.strip()
+    try:
+        return parse_datetime(text) if "T" in text or " " in text else parse_date(text)
+    except ValueError:
+        return None

@@ -454,3 +454,13 @@ def test_a_collection_time_without_offset_is_refused_naming_the_field(client, pa
     beijing = post(client, patient, collected_at="2025-03-04T08:30:00+08:00")
     assert beijing.status_code == 201, beijing.json()
     assert beijing.json()["collected_at"] == "2025-03-04T00:30:00Z"
+
+
+def test_an_impossible_collection_time_is_a_400_naming_the_field(client, patient):
+    # Well formed but impossible (minute 99): found by schemathesis as a 500.
+    impossible = post(client, patient, collected_at="2024-01-01T12:99:00Z")
+    assert impossible.status_code == 400
+    assert [(e["field"], e["code"]) for e in impossible.json()["errors"]] == [
+        ("collected_at", "invalid")
+    ]
+    assert not LabResult.objects.exists()

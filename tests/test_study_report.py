@@ -384,6 +384,13 @@ def test_a_cut_before_any_data_has_no_patients(builder, client_for, statistician
     assert body["as_of"] == f"{yesterday.isoformat()}T23:59:59.999999+00:00"
 
 
+@pytest.mark.parametrize("as_of", ["2025-02-30", "2025-03-04T25:00:00Z", "yesterday"])
+def test_an_impossible_cut_is_a_400_naming_as_of(client_for, statistician, study, as_of):
+    response = client_for(statistician).get(f"/api/studies/{study.pk}/report/", {"as_of": as_of})
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["as_of"]
+
+
 @pytest.mark.parametrize("cut", [False, True], ids=["stored assessments", "as_of"])
 def test_report_queries_do_not_grow_with_the_number_of_patients(
     builder, client_for, statistician, study, cut

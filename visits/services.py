@@ -34,6 +34,7 @@ def check_visit_of_patient(visit: Visit | None, patient: Patient) -> None:
         raise InvalidInput("Unknown visit for this patient.", field="visit")
 
 
+@transaction.atomic
 def visit_calendar_create(
     *, actor, patient: Patient, day1: dt.date, protocol_version: ProtocolVersion, reason: str
 ) -> list[Visit]:

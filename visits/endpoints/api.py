@@ -7,7 +7,6 @@ import datetime as dt
 import io
 
 from django.shortcuts import get_object_or_404
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -17,6 +16,7 @@ from rest_framework.views import APIView
 
 from ecrf.access import Action, can, scope_queryset
 from ecrf.exceptions import InvalidInput, PermissionRefused
+from ecrf.validation import parse_date_or_datetime
 from patients.models import Patient
 from trials.selectors import protocol_version_of, studies_for
 from visits.endpoints.report import study_report
@@ -41,7 +41,7 @@ def parse_cut(params) -> tuple[dt.datetime | None, int | None]:
     raw = params.get("as_of")
     as_of = None
     if raw:
-        parsed = parse_datetime(raw) if "T" in raw or " " in raw else parse_date(raw)
+        parsed = parse_date_or_datetime(raw)
         if parsed is None:
             raise InvalidInput("Must be an ISO date (YYYY-MM-DD) or datetime.", field="as_of")
         as_of = end_of_cut(parsed)

@@ -10,7 +10,6 @@ import datetime as dt
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -19,6 +18,7 @@ from rest_framework.views import APIView
 
 from ecrf.exceptions import InvalidInput
 from ecrf.pagination import StandardPagination
+from ecrf.validation import parse_date_or_datetime
 from trials.models import Study
 from trials.selectors import protocol_version_of, studies_for
 from visits.endpoints.api import parse_cut
@@ -64,7 +64,7 @@ def _wants_csv(request) -> bool:
 def _instant(raw: str | None, field: str, *, end_of_day: bool) -> dt.datetime | None:
     if not raw:
         return None
-    parsed = parse_datetime(raw) if "T" in raw or " " in raw else parse_date(raw)
+    parsed = parse_date_or_datetime(raw)
     if parsed is None:
         raise InvalidInput("Must be an ISO date (YYYY-MM-DD) or datetime.", field=field)
     if isinstance(parsed, dt.datetime):

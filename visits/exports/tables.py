@@ -87,7 +87,10 @@ TABLES: tuple[RecordTable, ...] = (
         "patient",
         "Laboratory results",
         # The API nests the suggestion: {"ctcae": {"term", "meddra_code", "grade", "basis"}}.
-        api_names={f"ctcae_{key}": f"ctcae.{key}" for key in CTCAE_SUGGESTION_KEYS},
+        api_names={
+            "source_accession": "accession",  # the API's one name for it (issue 11)
+            **{f"ctcae_{key}": f"ctcae.{key}" for key in CTCAE_SUGGESTION_KEYS},
+        },
     ),
     RecordTable("dose_plans", "dose-plans", DosePlan, "patient", "Dose plans"),
     RecordTable("doses", "dose-records", DoseRecord, "patient", "Doses given"),

@@ -21,8 +21,10 @@ class QuerySerializer(serializers.ModelSerializer):
     subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
     site_code = serializers.CharField(source="site.code", read_only=True)
     raised_by = serializers.SerializerMethodField()
-    answered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    answered_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     age_days = serializers.SerializerMethodField()
 
     class Meta:
@@ -164,7 +166,13 @@ class QueryViewSet(
         )
 
     @extend_schema(responses=OpenQueriesPerSiteSerializer(many=True))
-    @action(detail=False, methods=["get"], url_path="open-per-site", filterset_class=None)
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="open-per-site",
+        filterset_class=None,
+        pagination_class=None,
+    )
     def open_per_site(self, request: Request) -> Response:
         """Not yet closed queries per site of your studies (open, and answered awaiting close)."""
         return Response(

@@ -139,7 +139,7 @@ class SourceVerificationViewSet(
         ],
         responses=SdvProgressSerializer,
     )
-    @action(detail=False, methods=["get"], filterset_class=None)
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
     def progress(self, request: Request) -> Response:
         """What the protocol's sdv_plan requires, verified and cleared, per site and patient
         (of one study with `study`, else of all your studies; one site with `site`)."""

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.dateparse import parse_date, parse_datetime
 
+from ecrf.validation import parse_date_or_datetime
 from trials.models import Study
 from visits.endpoints.selectors import end_of_cut
 from visits.exports.models import ExportFormat
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         as_of = None
         if options["as_of"]:
             raw = options["as_of"]
-            parsed = parse_datetime(raw) if "T" in raw or " " in raw else parse_date(raw)
+            parsed = parse_date_or_datetime(raw)
             if parsed is None:
                 raise CommandError("--as-of must be an ISO date or datetime.")
             as_of = end_of_cut(parsed)
