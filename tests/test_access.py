@@ -107,11 +107,11 @@ MATRIX = {
         "view", "enter_data", "confirm_eligibility", "randomize", "void", "view_audit",
         "view_reports", "decide_dose", "answer_queries",
     },
-    "monitor": {"view", "view_audit", "view_reports", "manage_queries"},
+    "monitor": {"view", "view_audit", "view_reports", "manage_queries", "verify_source"},
     "data_manager": {
         "view", "enter_data", "confirm_eligibility", "randomize", "back_enter", "void",
         "view_audit", "view_reports", "view_allocation_list", "manage_randomization",
-        "decide_dose", "manage_queries", "freeze_lock",
+        "decide_dose", "manage_queries", "freeze_lock", "verify_source",
     },
     "statistician": {"view", "view_audit", "view_reports", "manage_randomization"},
 }  # fmt: skip
