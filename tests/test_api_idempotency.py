@@ -136,10 +136,10 @@ def test_the_same_key_for_another_request_is_a_422_and_stores_nothing(
 def test_keys_are_per_user(client_for, coordinator, make_user, patient):
     colleague = make_user("cole", "coordinator", "NCT03304288", ["PKUPH"])
     mine = client_for(coordinator).post(
-        "/api/lab-results/", lab_body(patient), HTTP_IDEMPOTENCY_KEY="shared"
+        "/api/lab-results/", lab_body(patient), HTTP_IDEMPOTENCY_KEY="one-key-for-both"
     )
     theirs = client_for(colleague).post(
-        "/api/lab-results/", lab_body(patient), HTTP_IDEMPOTENCY_KEY="shared"
+        "/api/lab-results/", lab_body(patient), HTTP_IDEMPOTENCY_KEY="one-key-for-both"
     )
     assert (mine.status_code, theirs.status_code) == (201, 201)
     assert "Idempotent-Replayed" not in theirs

@@ -16,6 +16,7 @@ from django.utils import timezone
 from ecrf.access import Action, can, grants_for, is_unrestricted
 from ecrf.audit import require_reason, save_audited
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
+from ecrf.locking import take_turns
 from ecrf.models import ClinicalRecord
 from patients.models import Patient
 from trials.models import Study
@@ -178,8 +179,9 @@ def lock_place(
         visit = visit if scope == LockScope.VISIT else None
         study = patient.study
         _require_on_patient(actor, patient)
-    # One placer at a time per study: the check below cannot race.
-    Study.objects.select_for_update().filter(pk=study.pk).first()
+    # One placer at a time per study, so the check below cannot race: an advisory lock, never a
+    # row lock on the study (a FOR UPDATE there would hold up every insert that references it).
+    take_turns("data-locks", study.pk)
     if _same_target(kind, scope, study, patient, visit).exists():
         raise Conflict(f"This {scope} is already {'frozen' if kind == 'freeze' else 'locked'}.")
     lock = DataLock(
