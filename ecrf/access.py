@@ -115,15 +115,21 @@ def grants_for(user) -> tuple[Grant, ...]:
     cached = getattr(user, "_ecrf_grants", None)
     if cached is not None:
         return cached
-    roles = StudyRole.objects.filter(user=user, is_active=True).prefetch_related("sites")
+    # One statement, every request: a role's row once per site it names (once, with no site,
+    # when it names none), gathered here, rather than the roles and then their sites.
+    rows = (
+        StudyRole.objects.filter(user=user, is_active=True)
+        .order_by("study_id", "role", "id")
+        .values_list("id", "study_id", "role", "all_sites", "sites__id")
+    )
+    roles: dict[int, tuple[int, str, bool, set[int]]] = {}
+    for role_id, study_id, role, all_sites, site_id in rows:
+        entry = roles.setdefault(role_id, (study_id, role, all_sites, set()))
+        if site_id is not None:
+            entry[3].add(site_id)
     grants = tuple(
-        Grant(
-            study_id=r.study_id,
-            role=r.role,
-            all_sites=r.all_sites,
-            site_ids=frozenset(s.pk for s in r.sites.all()),
-        )
-        for r in roles
+        Grant(study_id=study_id, role=role, all_sites=all_sites, site_ids=frozenset(site_ids))
+        for study_id, role, all_sites, site_ids in roles.values()
     )
     user._ecrf_grants = grants
     return grants

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from ecrf.access import ROLE_ACTIONS, Action, can
+from ecrf.access import ROLE_ACTIONS, Action, Grant, can, grants_for
 from ecrf.models import StudyRole
 
 pytestmark = pytest.mark.django_db
@@ -192,3 +192,30 @@ def test_grant_access_command_rejects_unknown_study_or_site(args, message):
         call_command("grant_access", "someone", *args)
     assert str(caught.value) == message
     assert not get_user_model().objects.filter(username="someone").exists()
+
+
+def test_grants_are_read_in_one_statement_with_every_site(
+    multisite_study, study, django_assert_num_queries
+):
+    """A role naming two sites, one naming none and one over all sites: each is one grant with
+    exactly its sites, read together in one statement (every API request pays it)."""
+    user = get_user_model().objects.create_user("mona", is_staff=True)
+    pkuph, navy = (multisite_study.sites.get(code=code) for code in ("PKUPH", "NAVY"))
+    monitor = StudyRole.objects.create(
+        user=user, study=multisite_study, role="monitor", all_sites=False
+    )
+    monitor.sites.set([pkuph, navy])
+    StudyRole.objects.create(user=user, study=multisite_study, role="coordinator", all_sites=False)
+    StudyRole.objects.create(user=user, study=study, role="statistician", all_sites=True)
+    StudyRole.objects.create(user=user, study=study, role="monitor", is_active=False)
+
+    with django_assert_num_queries(1):
+        grants = grants_for(user)
+    assert len(grants) == 3
+    assert set(grants) == {
+        Grant(study.pk, "statistician", True, frozenset()),
+        Grant(multisite_study.pk, "coordinator", False, frozenset()),
+        Grant(multisite_study.pk, "monitor", False, frozenset({pkuph.pk, navy.pk})),
+    }
+    with django_assert_num_queries(0):
+        assert grants_for(user) is grants

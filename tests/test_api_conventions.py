@@ -55,7 +55,7 @@ def test_studies_list_costs_the_same_queries_for_one_study_or_four(
     one = make_user("solo", "monitor", "NCT05471050")
     client_one, client_all = client_for(one), client_for(statistician)
     client_one.get("/api/studies/")  # warm caches (content types etc.)
-    with django_assert_num_queries(13) as one_study:
+    with django_assert_num_queries(12) as one_study:
         assert client_one.get("/api/studies/").json()["count"] == 1
     with django_assert_num_queries(len(one_study.captured_queries)):
         assert client_all.get("/api/studies/").json()["count"] == 4

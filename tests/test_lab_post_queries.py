@@ -10,18 +10,18 @@ import datetime as dt
 import pytest
 
 DAY1 = dt.date(2025, 1, 8)
-# Authentication 3 (token, grants, sites), patient 1, savepoint 1, lock 1, range table 1,
-# baseline 1, result and history 2, the freeze/lock guard 1 (one indexed look-up of an active
-# lock through ecrf.write_guards, issue 14) (11, the lab write); the assessment refresh set off
-# through ecrf.after_write 3 more: one statement reads the locked patient row with its current
-# protocol version, stored assessment and whole course (each source a JSON array), then the
-# assessment's update and history row; the edit checks 1 more (visits/review/edit_checks.py: one
-# statement reads the patient with its protocol version's id and hash, the facts the checks set
-# off by a lab need — its labs and visits, each a JSON array — and its system queries; those are
-# locked and re-read only when one must be closed or raised, which this POST does not need); the
-# release of the savepoint 1. The protocol's rules and edit checks are parsed once per version
-# and process (the first POST), so they cost nothing here.
-STATEMENTS_PER_LAB_POST = 16
+# Authentication 2 (the token; the grants with their sites in one statement), patient 1,
+# savepoint 1, lock 1, range table 1, baseline 1, result and history 2, the freeze/lock guard 1
+# (one indexed look-up of an active lock through ecrf.write_guards, issue 14) (10, the lab
+# write); the assessment refresh set off through ecrf.after_write 3 more: one statement reads the
+# locked patient row with its current protocol version, stored assessment and whole course (each
+# source a JSON array), then the assessment's update and history row; the edit checks 1 more
+# (visits/review/edit_checks.py: one statement reads the patient with its protocol version's id
+# and hash, the facts the checks set off by a lab need — its labs and visits, each a JSON array —
+# and its system queries; those are locked and re-read only when one must be closed or raised,
+# which this POST does not need); the release of the savepoint 1. The protocol's rules and edit
+# checks are parsed once per version and process (the first POST), so they cost nothing here.
+STATEMENTS_PER_LAB_POST = 15
 
 
 def body(patient, number: int) -> dict:
