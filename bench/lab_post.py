@@ -1,17 +1,20 @@
 """Lab POST through the real API (gunicorn) against a bare DRF insert of the same row.
 
-    .venv/bin/python bench/lab_post.py [--seconds 8] [--workers 3] [--history 400]
+    .venv/bin/python bench/lab_post.py [--seconds 8] [--workers 3] [--history 400] [--profile]
 
 Measures, in one run on a scratch PostgreSQL database:
 - SQL statements per lab POST (in-process, django's CaptureQueriesContext, full middleware);
 - the cost of a POST for a patient with `--history` earlier results vs a new patient (in-process);
-- throughput and p95 at 1 and 8 clients, product vs `bench/urls.py`'s bare insert, on gunicorn.
+- throughput and p95 at 1 and 8 clients, product vs `bench/urls.py`'s bare insert, on gunicorn;
+- with `--profile`: where an in-process POST spends its time, next to the bare insert's.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
+import pstats
 import time
 
 import common
@@ -44,6 +47,26 @@ def timed_posts(client, patient_id: int, posts: int, offset: int) -> list[float]
     return times
 
 
+def profile_posts(client, patient_id: int, posts: int) -> None:
+    """cProfile of `posts` in-process lab POSTs and as many bare inserts (same bodies' shape)."""
+    for label, path, offset in (
+        ("lab POST", "/api/lab-results/", 5000),
+        ("bare insert", "/bench/bare-lab/", 6000),
+    ):
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        for number in range(posts):
+            body = common.lab_body(patient_id, offset + number)
+            assert client.post(path, body, format="json").status_code == 201
+        profiler.disable()
+        seconds = time.perf_counter() - started
+        print(f"\nprofile: {label}, {posts} in-process POSTs, {1000 * seconds / posts:.1f} ms each")
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(40)
+        stats.sort_stats("tottime").print_stats(25)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="per load phase")
@@ -52,6 +75,9 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=400, help="earlier results of one patient")
     parser.add_argument("--posts", type=int, default=20, help="in-process POSTs per patient")
     parser.add_argument("--port", type=int, default=18712)
+    parser.add_argument(
+        "--profile", action="store_true", help="profile in-process POSTs and bare inserts"
+    )
     args = parser.parse_args()
 
     print(f"machine: {common.machine()}")
@@ -73,6 +99,8 @@ def main() -> None:
     for round_number in range(args.posts // 5):
         new_times += timed_posts(client, new_patient.pk, 5, 1000 + round_number * 5)
         long_times += timed_posts(client, long_patient.pk, 5, 1000 + round_number * 5)
+    if args.profile:
+        profile_posts(client, load_patients[1].pk, args.posts)
     from django.db import connections
 
     connections.close_all()

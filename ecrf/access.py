@@ -35,6 +35,8 @@ class Action(StrEnum):
     ANSWER_QUERIES = "answer_queries"  # answer a query of the own site
     FREEZE_LOCK = "freeze_lock"  # freeze or lock data, and release it with a reason
     VERIFY_SOURCE = "verify_source"  # mark records source-verified (SDV)
+    # Reassess every patient of the study (after a protocol or engine change; issue 12's job).
+    RECOMPUTE = "recompute_assessments"
 
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
@@ -86,6 +88,7 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
             Action.MANAGE_QUERIES,
             Action.FREEZE_LOCK,
             Action.VERIFY_SOURCE,
+            Action.RECOMPUTE,
         }
     ),
     Role.STATISTICIAN: frozenset(
@@ -182,6 +185,17 @@ def scope_queryset(
 ) -> QuerySet:
     condition = scope_q(user, action, study_field=study_field, site_field=site_field)
     return queryset if condition is None else queryset.filter(condition)
+
+
+def require_study_wide(user, action: Action, study_id: int, refusal: str) -> None:
+    """For what touches every site of a study (locking it, recomputing it): a grant allowing
+    `action` over all of its sites, else 403 with `refusal`."""
+    if is_unrestricted(user):
+        return
+    if not any(
+        g.study_id == study_id and g.allows(action) and g.all_sites for g in grants_for(user)
+    ):
+        raise PermissionRefused(refusal)
 
 
 def require_on_patient(user, action: Action, patient) -> None:

@@ -111,7 +111,7 @@ MATRIX = {
     "data_manager": {
         "view", "enter_data", "confirm_eligibility", "randomize", "back_enter", "void",
         "view_audit", "view_reports", "view_allocation_list", "manage_randomization",
-        "decide_dose", "manage_queries", "freeze_lock", "verify_source",
+        "decide_dose", "manage_queries", "freeze_lock", "verify_source", "recompute_assessments",
     },
     "statistician": {"view", "view_audit", "view_reports", "manage_randomization"},
 }  # fmt: skip

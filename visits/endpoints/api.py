@@ -1,4 +1,5 @@
-"""GET /api/patients/{id}/assessments/ and GET /api/studies/{id}/report/ (JSON or CSV)."""
+"""GET /api/patients/{id}/assessments/, GET /api/studies/{id}/report/ (JSON or CSV) and
+POST /api/studies/{id}/recompute/ (a job)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRen
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ecrf.access import Action, can, scope_queryset
+from ecrf.access import Action, can, require_study_wide, scope_queryset
 from ecrf.exceptions import InvalidInput, PermissionRefused
+from ecrf.jobs import create_job
+from ecrf.jobs_api import JobSerializer, job_accepted
 from ecrf.validation import parse_date_or_datetime
 from patients.models import Patient
 from trials.selectors import protocol_version_of, studies_for
+from visits.endpoints.jobs import RECOMPUTE
 from visits.endpoints.report import study_report
 from visits.endpoints.selectors import end_of_cut, patient_assessment
 
@@ -209,3 +213,22 @@ class StudyReportView(APIView):
             request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = JSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)
+
+
+class StudyRecomputeView(APIView):
+    """Reassesses every allocated patient of the study (after a protocol amendment, say) as a
+    job: 202 with the job at once; `GET /api/jobs/{id}/` follows it. Each patient's changed
+    assessment gets a history row naming you and the job. Needs a data manager's grant over all
+    of the study's sites."""
+
+    @extend_schema(request=None, responses={202: JobSerializer})
+    def post(self, request, pk: int):
+        study = get_object_or_404(studies_for(request.user), pk=pk)
+        require_study_wide(
+            request.user,
+            Action.RECOMPUTE,
+            study.pk,
+            "Recomputing a study needs a data manager's grant over all of its sites.",
+        )
+        job = create_job(kind=RECOMPUTE, study=study, actor=request.user, parameters={})
+        return job_accepted(request, job)

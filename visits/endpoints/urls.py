@@ -1,6 +1,6 @@
 from django.urls import path
 
-from visits.endpoints.api import PatientAssessmentView, StudyReportView
+from visits.endpoints.api import PatientAssessmentView, StudyRecomputeView, StudyReportView
 
 urlpatterns = [
     path(
@@ -9,4 +9,5 @@ urlpatterns = [
         name="patient-assessments",
     ),
     path("studies/<int:pk>/report/", StudyReportView.as_view(), name="study-report"),
+    path("studies/<int:pk>/recompute/", StudyRecomputeView.as_view(), name="study-recompute"),
 ]

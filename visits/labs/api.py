@@ -15,6 +15,8 @@ from ecrf.api import (
     record_schema,
 )
 from ecrf.exceptions import InvalidInput
+from ecrf.jobs import create_job
+from ecrf.jobs_api import JobSerializer, job_accepted
 from patients.selectors import patient_named_in_request
 from trials.models import Site
 from trials.selectors import visible_study
@@ -24,6 +26,7 @@ from visits.labs.api_fields import (
     PlainDecimalField,
     PlainDecimalModelSerializer,
 )
+from visits.labs.jobs import LAB_IMPORT
 from visits.labs.models import (
     DEFAULT_LABORATORY,
     RANGE_INDICATOR_CHOICES,
@@ -169,6 +172,11 @@ class LabBulkRequestSerializer(serializers.Serializer):
     source = serializers.CharField(
         max_length=80, default="(API request)", help_text="File name, for the audit trail."
     )
+    background = serializers.BooleanField(
+        default=False,
+        help_text="Run the import as a job: answered at once with 202 and the job "
+        "(`GET /api/jobs/{id}/` shows its progress, then the import's report or errors).",
+    )
 
 
 class LabBulkRowErrorSerializer(serializers.Serializer):
@@ -254,16 +262,33 @@ class LabResultViewSet(PatientRecordViewSet):
 
     @extend_schema(
         request=LabBulkRequestSerializer,
-        responses={201: LabBulkReportSerializer, 200: LabBulkReportSerializer},
+        responses={
+            201: LabBulkReportSerializer,
+            200: LabBulkReportSerializer,
+            202: JobSerializer,
+        },
     )
     @action(detail=False, methods=["post"])
     def bulk(self, request: Request) -> Response:
         """Imports many results at once, idempotent on the accession; all or nothing unless
-        `partial`. Errors name the row (`rows.<index>.<field>`) and its line."""
+        `partial`. Errors name the row (`rows.<index>.<field>`) and its line. With `background`
+        the import runs as a job (202) with the same rules, its report the job's result."""
         serializer = LabBulkRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         study = visible_study(request.user, data["study"]) if "study" in data else None
+        if data["background"]:
+            job = create_job(
+                kind=LAB_IMPORT,
+                study=study,
+                actor=request.user,
+                parameters={
+                    "rows": data["rows"],
+                    "source": data["source"],
+                    "partial": data["partial"],
+                },
+            )
+            return job_accepted(request, job)
         report = bulk.lab_results_import(
             actor=request.user,
             rows=bulk.json_rows(data["rows"]),

@@ -13,7 +13,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ecrf.access import Action, can, grants_for, is_unrestricted
+from ecrf.access import Action, can, require_study_wide
 from ecrf.audit import require_reason, save_audited
 from ecrf.exceptions import Conflict, InvalidInput, PermissionRefused
 from ecrf.locking import take_turns
@@ -108,16 +108,12 @@ def refuse_locked_write(instance: models.Model, *, actor) -> None:
 
 
 def _require_study_wide(actor, study: Study) -> None:
-    """Locking a whole study needs the right over every site of it."""
-    if is_unrestricted(actor):
-        return
-    if not any(
-        g.study_id == study.pk and g.allows(Action.FREEZE_LOCK) and g.all_sites
-        for g in grants_for(actor)
-    ):
-        raise PermissionRefused(
-            "Locking a whole study needs a data manager's grant over all of its sites."
-        )
+    require_study_wide(
+        actor,
+        Action.FREEZE_LOCK,
+        study.pk,
+        "Locking a whole study needs a data manager's grant over all of its sites.",
+    )
 
 
 def _require_on_patient(actor, patient: Patient) -> None:
