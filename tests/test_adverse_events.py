@@ -280,6 +280,12 @@ def test_resolution_and_seriousness_can_be_added_on_follow_up(client, patient):
     assert response.status_code == 200, response.json()
     assert response.json()["seriousness_criteria"] == ["other_important"]
     assert response.json()["reporting_deadline"] == "2025-02-12T09:00:00Z"
+    # The history names the flag as the answer does (not the stored column `serious_...`).
+    history = client.get(f"/api/adverse-events/{created['id']}/history/").json()["results"]
+    changed = {c["field"]: (c["old"], c["new"]) for c in history[1]["changes"]}
+    assert changed["seriousness_criteria.other_important"] == (False, True)
+    assert changed["is_serious"] == (False, True)
+    assert not [name for name in changed if name.startswith("serious_")]
 
 
 @pytest.mark.parametrize(

@@ -269,6 +269,10 @@ class AdverseEventViewSet(PatientRecordViewSet):
     # The CTCAE term as requests name it: its MedDRA code or its name, in any case.
     code_filters = {"term": ("term__meddra_code", "term__term")}
     ordering = ["onset_date", "id"]
+    # The history names a seriousness flag as the answer and the exports do.
+    history_field_names = {
+        field: f"seriousness_criteria.{name}" for field, name in SERIOUSNESS_FIELDS.items()
+    }
 
     def create(self, request: Request, *args, **kwargs) -> Response:
         """Records an event and its drug assessments in one transaction."""
