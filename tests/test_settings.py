@@ -102,3 +102,29 @@ def test_connections_are_not_kept_unless_configured():
 def test_the_development_server_never_keeps_connections():
     assert conn_max_age("runserver", DB_CONN_MAX_AGE="60") == "0"
     assert conn_max_age("quickstart", DB_CONN_MAX_AGE="60") == "0"
+
+
+def test_the_laptop_path_runs_every_shipped_trial_on_sqlite(tmp_path):
+    """`make run`'s database is SQLite, which the suite (PostgreSQL) never touches otherwise: the
+    quick start, then a simulated cohort of each shipped trial through every service — screening,
+    consent, eligibility, randomization, visits, labs with edit checks and live assessments,
+    bleeding, rescue, troughs, AEs — and a recompute, on a fresh SQLite file. (The edit checks'
+    PostgreSQL-only read once made every screening a 500 on a laptop.)"""
+    database = f"sqlite:///{tmp_path}/laptop.sqlite3"
+    started = run_manage("quickstart", "--no-serve", DATABASE_URL=database)
+    assert started.returncode == 0, started.stderr
+    for registry_id, seed in (
+        ("NCT05471050", 5),
+        ("NCT03304288", 1),
+        ("NCT03918265", 1),
+        ("NCT05694130", 2),
+    ):
+        simulated = run_manage(
+            "simulate_cohort", registry_id, "--patients", "2", "--seed", str(seed),
+            DATABASE_URL=database,
+        )  # fmt: skip
+        assert simulated.returncode == 0, simulated.stderr
+        assert simulated.stdout.startswith(f"{registry_id}: 2 screened, "), simulated.stdout
+    recomputed = run_manage("recompute_assessments", "NCT05471050", DATABASE_URL=database)
+    assert recomputed.returncode == 0, recomputed.stderr
+    assert recomputed.stdout.startswith("NCT05471050: 2 patients reassessed, 0 changed, in ")

@@ -67,6 +67,26 @@ def test_tacrolimus_is_dosed_and_titrated_on_its_troughs_through_the_services(st
     assert {d.decided_by.username for d in decisions} == {"cohort-simulator"}
 
 
+def test_a_fixed_dose_tacrolimus_arm_draws_troughs_but_proposes_nothing():
+    """NCT05694130's tacrolimus is 1-2 mg twice daily with no trough target: the simulated
+    cohort gets its dose record and troughs, and no trough-guided decision (the proposal service
+    refuses one: there is no target to titrate to)."""
+    from trials.models import Study
+
+    sjogren = Study.objects.get(registry_id="NCT05694130")
+    summary = simulate_cohort(sjogren, patients=2, seed=2)
+    assert summary.by_arm == {"PRED": 1, "PRED_TAC": 1}
+    patients = Patient.objects.filter(study=sjogren, arm__code="PRED_TAC")
+    troughs = LabResult.objects.filter(patient__in=patients, test_code="TACRO")
+    # One patient on tacrolimus: 1 mg twice a day from day 1 and a trough at each of the six
+    # visits of the first twelve weeks.
+    assert (summary.dose_records, summary.troughs, troughs.count()) == (1, 6, 6)
+    assert (summary.titration_decisions, summary.dose_adjustments) == (0, 0)
+    assert not TitrationDecision.objects.filter(patient__in=patients).exists()
+    doses = DoseRecord.objects.filter(patient__in=patients, drug="tacrolimus")
+    assert [str(d.daily_mg) for d in doses] == ["2.000"]
+
+
 def _course_of_a_run(study, seed: int) -> list[tuple]:
     """The cohort's lab values of one run, which is then rolled back."""
     with transaction.atomic():

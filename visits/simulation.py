@@ -235,7 +235,7 @@ class _Simulation:
         """On an arm with a tacrolimus regimen: the first dose record on day 1 (through the
         dosing service) and the patient's exposure (trough per mg/day)."""
         try:
-            regimen_for_drug(patient, "tacrolimus")
+            regimen = regimen_for_drug(patient, "tacrolimus")
         except ServiceError:
             return None
         dose_record_create(
@@ -250,6 +250,10 @@ class _Simulation:
         return {
             "daily_mg": 2 * TACROLIMUS_START_MG,
             "exposure": self.dosing_random.uniform(*TROUGH_PER_MG),
+            # A fixed-dose regimen (no trough target, e.g. NCT05694130's 1-2 mg twice daily):
+            # troughs are drawn, but there is no trough-guided proposal to decide on.
+            "titrated": regimen.target_trough_low is not None
+            and regimen.target_trough_high is not None,
         }
 
     def _titrate(self, patient: Patient, tacrolimus: dict, day: dt.date, tag: str) -> dict:
@@ -263,6 +267,8 @@ class _Simulation:
         )
         self._import([self._row(patient, "TACRO", "ng/mL", max(trough, 0.5), day, tag, visit=tag)])
         self.summary.troughs += 1
+        if not tacrolimus["titrated"]:
+            return tacrolimus
         proposal = trough_proposal(patient, "tacrolimus")
         if proposal.result.proposed_daily_mg is None or proposal.result.proposed_daily_mg <= 0:
             return tacrolimus  # nothing the simulated investigator would accept

@@ -23,7 +23,7 @@ from collections.abc import Hashable
 from decimal import Decimal
 
 from django.contrib.postgres.aggregates import JSONBAgg
-from django.db import models
+from django.db import connection, models
 from django.db.models import JSONField, OuterRef, Subquery
 from django.db.models.functions import JSONArray
 
@@ -119,9 +119,15 @@ _needed_by_written: dict[frozenset[str], set[str]] = defaultdict(set)
 _checks_by_version: dict[tuple[int, str], list[dict]] = {}
 
 
+def _ordering(model: type[models.Model]) -> list[str]:
+    """The model's own order within one patient."""
+    return [f for f in model._meta.ordering if f.lstrip("-") != "patient"] + ["pk"]
+
+
 def _rows_of(model: type[models.Model], columns: tuple[str, ...], **filters) -> Subquery:
-    """The patient's current rows of `model` as one JSON array (the model's own order)."""
-    ordering = [f for f in model._meta.ordering if f.lstrip("-") != "patient"] + ["pk"]
+    """The patient's current rows of `model` as one JSON array (the model's own order;
+    PostgreSQL)."""
+    ordering = _ordering(model)
     aggregated = (
         model._default_manager.filter(patient_id=OuterRef("pk"), **filters)
         .order_by()
@@ -134,19 +140,25 @@ def _rows_of(model: type[models.Model], columns: tuple[str, ...], **filters) -> 
 
 def _read_patient(patient_id: int, written: frozenset[str]) -> dict:
     """One statement: the patient, its protocol version's id and hash, the facts the checks of
-    `written` needed so far, and its system queries (unlocked: locked later only to change)."""
-    annotations = {
-        f"facts_{kind}": _rows_of(FACT_SOURCES[kind][0], FACT_SOURCES[kind][1], is_voided=False)
-        for kind in sorted(_needed_by_written[written] & FACT_SOURCES.keys())
-    }
-    if "consents" in _needed_by_written[written]:
-        annotations["facts_consents"] = Subquery(
-            Consent.objects.filter(patient_id=OuterRef("pk"), is_voided=False)
-            .order_by("consented_at")
-            .values("consented_at")[:1]
-        )
-    annotations["system_queries"] = _rows_of(Query, _QUERY_COLUMNS, edit_check__gt="")
-    return (
+    `written` needed so far, and its system queries (unlocked: locked later only to change).
+
+    Elsewhere than on PostgreSQL (SQLite, the laptop) there is no JSON aggregate: the patient
+    row, then its system queries; `_facts` reads each needed kind of fact on its own."""
+    on_postgresql = connection.vendor == "postgresql"
+    annotations = {}
+    if on_postgresql:
+        annotations = {
+            f"facts_{kind}": _rows_of(FACT_SOURCES[kind][0], FACT_SOURCES[kind][1], is_voided=False)
+            for kind in sorted(_needed_by_written[written] & FACT_SOURCES.keys())
+        }
+        if "consents" in _needed_by_written[written]:
+            annotations["facts_consents"] = Subquery(
+                Consent.objects.filter(patient_id=OuterRef("pk"), is_voided=False)
+                .order_by("consented_at")
+                .values("consented_at")[:1]
+            )
+        annotations["system_queries"] = _rows_of(Query, _QUERY_COLUMNS, edit_check__gt="")
+    row = (
         Patient.objects.filter(pk=patient_id)
         .values(
             "id",
@@ -159,6 +171,13 @@ def _read_patient(patient_id: int, written: frozenset[str]) -> dict:
         .annotate(**annotations)
         .get()
     )
+    if not on_postgresql:
+        queries = Query.objects.filter(patient_id=patient_id, edit_check__gt="")
+        row["system_queries"] = [
+            _jsonable(query)
+            for query in queries.order_by(*_ordering(Query)).values_list(*_QUERY_COLUMNS)
+        ]
+    return row
 
 
 def _checks_of(row: dict) -> list[dict]:
