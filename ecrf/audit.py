@@ -17,7 +17,7 @@ from django.utils import timezone
 from ecrf.after_write import record_written
 from ecrf.exceptions import InvalidInput, StaleVersion
 from ecrf.validation import validate_for_save
-from ecrf.write_guards import check_write
+from ecrf.write_guards import check_write, check_writes
 
 # Bookkeeping fields that change on every save; they are not clinical changes.
 UNTRACKED_FIELDS = frozenset({"updated_at", "version", "created_at"})
@@ -86,6 +86,35 @@ def save_audited(
         instance.save()
         record_written(instance, actor=actor, reason=reason)
     return instance
+
+
+def create_audited_many(
+    instances: list[models.Model], *, actor, reason: str, references_checked: bool = False
+) -> list[models.Model]:
+    """`save_audited` for new records of one model written together (a visit calendar): each is
+    checked as `save_audited` checks it, then one INSERT writes the records and one their
+    history rows ("+", the same user, reason and time), and the after-write hooks run for each
+    (once per subject inside `deferred_after_writes`). The history is never skipped: simple-
+    history's `bulk_history_create` writes what its post-save signal would have written."""
+    if not instances:
+        return []
+    model = type(instances[0])
+    if any(type(instance) is not model or not instance._state.adding for instance in instances):
+        raise TypeError("create_audited_many writes new records of one model")
+    check_writes(instances, actor=actor)
+    for instance in instances:
+        check_plausible_dates(instance)
+        validate_for_save(
+            instance, unique_checked=references_checked, references_checked=references_checked
+        )
+    with transaction.atomic(savepoint=False):
+        created = model._default_manager.bulk_create(instances)
+        model.history.bulk_history_create(
+            created, default_user=actor, default_change_reason=reason or None
+        )
+        for instance in created:
+            record_written(instance, actor=actor, reason=reason)
+    return created
 
 
 def check_version(instance: models.Model, expected_version: int | None) -> None:

@@ -571,3 +571,43 @@ def test_patient_shows_its_randomization_number(client_for, coordinator, generat
     number = randomize(client, eligible).json()["randomization_number"]
     assert client.get(f"/api/patients/{eligible.pk}/").json()["randomization_number"] == number
     assert Patient.objects.get(pk=eligible.pk).allocation.number == number
+
+
+def test_the_calendar_is_written_together_each_visit_with_its_history(
+    client_for, coordinator, generated, eligible, django_assert_max_num_queries
+):
+    """Issue 12: the 22 visits of the calendar cost two INSERTs (records, history rows), not
+    four statements each (a randomization was 162 statements); every visit still has its "+"
+    history row with user and reason."""
+    client = client_for(coordinator)
+    with django_assert_max_num_queries(103):
+        assert randomize(client, eligible).status_code == 201
+    eligible.refresh_from_db()
+    visits = Visit.objects.filter(patient=eligible)
+    history = Visit.history.filter(patient_id=eligible.pk)
+    assert history.count() == visits.count() == 22
+    reason = f"Visit calendar from protocol version {eligible.protocol_version.number}"
+    assert {(h.history_type, h.history_user_id, h.history_change_reason) for h in history} == {
+        ("+", coordinator.pk, reason)
+    }
+    assert sorted(h.id for h in history) == sorted(v.pk for v in visits)
+
+
+def test_a_calendar_is_not_written_over_visits_with_its_codes(
+    coordinator, generated, eligible, multisite_study
+):
+    from ecrf.exceptions import Conflict
+    from trials.selectors import protocol_version_of
+    from visits.services import visit_calendar_create
+
+    version = protocol_version_of(multisite_study, None)
+    first = version.visit_definitions.order_by("day_offset", "order").first()
+    Visit.objects.create(patient=eligible, code=first.code, name="by hand", unscheduled_number=1)
+    with pytest.raises(Conflict) as refused:
+        visit_calendar_create(
+            actor=coordinator, patient=eligible, day1=TODAY, protocol_version=version, reason="x"
+        )
+    assert refused.value.message == (
+        f"The patient already has a visit calendar (visits {first.code})."
+    )
+    assert Visit.objects.filter(patient=eligible).count() == 1

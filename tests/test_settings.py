@@ -106,25 +106,27 @@ def test_the_development_server_never_keeps_connections():
 
 def test_the_laptop_path_runs_every_shipped_trial_on_sqlite(tmp_path):
     """`make run`'s database is SQLite, which the suite (PostgreSQL) never touches otherwise: the
-    quick start, then a simulated cohort of each shipped trial through every service — screening,
+    quick start simulates a demo cohort in each shipped trial through every service — screening,
     consent, eligibility, randomization, visits, labs with edit checks and live assessments,
-    bleeding, rescue, troughs, AEs — and a recompute, on a fresh SQLite file. (The edit checks'
+    bleeding, rescue, troughs, AEs — on a fresh SQLite file; a second run adds nothing; a cohort
+    with NCT05694130's fixed-dose tacrolimus arm and a recompute follow. (The edit checks'
     PostgreSQL-only read once made every screening a 500 on a laptop.)"""
     database = f"sqlite:///{tmp_path}/laptop.sqlite3"
     started = run_manage("quickstart", "--no-serve", DATABASE_URL=database)
     assert started.returncode == 0, started.stderr
-    for registry_id, seed in (
-        ("NCT05471050", 5),
-        ("NCT03304288", 1),
-        ("NCT03918265", 1),
-        ("NCT05694130", 2),
-    ):
-        simulated = run_manage(
-            "simulate_cohort", registry_id, "--patients", "2", "--seed", str(seed),
-            DATABASE_URL=database,
-        )  # fmt: skip
-        assert simulated.returncode == 0, simulated.stderr
-        assert simulated.stdout.startswith(f"{registry_id}: 2 screened, "), simulated.stdout
+    cohorts = [line for line in started.stdout.splitlines() if " screened, " in line]
+    assert [line.split(":")[0] for line in cohorts] == [
+        "NCT03304288", "NCT03918265", "NCT05471050", "NCT05694130"
+    ]  # fmt: skip
+    assert all(line.split(": ", 1)[1].startswith("6 screened, ") for line in cohorts)
+    again = run_manage("quickstart", "--no-serve", DATABASE_URL=database)
+    assert again.returncode == 0, again.stderr
+    assert " screened, " not in again.stdout
+    simulated = run_manage(
+        "simulate_cohort", "NCT05694130", "--patients", "2", "--seed", "2", DATABASE_URL=database
+    )
+    assert simulated.returncode == 0, simulated.stderr
+    assert simulated.stdout.startswith("NCT05694130: 2 screened, "), simulated.stdout
     recomputed = run_manage("recompute_assessments", "NCT05471050", DATABASE_URL=database)
     assert recomputed.returncode == 0, recomputed.stderr
-    assert recomputed.stdout.startswith("NCT05471050: 2 patients reassessed, 0 changed, in ")
+    assert recomputed.stdout.startswith("NCT05471050: 6 patients reassessed, 0 changed, in ")

@@ -116,3 +116,21 @@ def test_recompute_assessments_reports_its_progress(study):
     assert "2/2 patients" in err.getvalue()
     with pytest.raises(CommandError, match="Unknown study"):
         call_command("recompute_assessments", "NCT00000000")
+
+
+def test_the_demo_cohort_goes_only_to_studies_without_patients(study):
+    """`simulate_cohort --all-empty` (the quick start's step): one cohort per study that has no
+    patient yet; a study with patients is left alone, and running it again adds nothing."""
+    simulate_cohort(study, patients=1, seed=3)
+    out = StringIO()
+    call_command("simulate_cohort", all_empty=True, patients=1, seed=4, stdout=out)
+    assert [line.split(":")[0] for line in out.getvalue().splitlines()] == [
+        "NCT03304288", "NCT03918265", "NCT05694130"
+    ]  # fmt: skip
+    assert Patient.objects.filter(study=study).count() == 1
+    assert Patient.objects.count() == 4
+    again = StringIO()
+    call_command("simulate_cohort", all_empty=True, patients=1, stdout=again)
+    assert (again.getvalue(), Patient.objects.count()) == ("", 4)
+    with pytest.raises(CommandError, match="not both"):
+        call_command("simulate_cohort", "NCT05471050", all_empty=True)

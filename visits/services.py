@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from ecrf.access import Action
 from ecrf.after_write import deferred_after_writes
-from ecrf.audit import save_audited, update_audited, void_audited
+from ecrf.audit import create_audited_many, save_audited, update_audited, void_audited
 from ecrf.exceptions import Conflict, InvalidInput
 from patients.models import Patient
 from patients.services import (
@@ -43,13 +43,23 @@ def visit_calendar_create(
     Called inside the allocation transaction, so a patient is never allocated without a
     calendar.
     """
-    if Visit.objects.filter(patient=patient, definition__isnull=False).exists():
-        raise Conflict("The patient already has a visit calendar.", field=None)
+    definitions = list(protocol_version.visit_definitions.order_by("day_offset", "order"))
+    taken = set(
+        Visit.objects.filter(
+            Q(definition__isnull=False) | Q(code__in=[d.code for d in definitions]),
+            patient=patient,
+        ).values_list("code", flat=True)
+    )
+    if taken:
+        raise Conflict(
+            f"The patient already has a visit calendar (visits {', '.join(sorted(taken))}).",
+            field=None,
+        )
     visits = []
-    with deferred_after_writes(actor=actor, reason=reason):
-        for definition in protocol_version.visit_definitions.order_by("day_offset", "order"):
-            target = day1 + dt.timedelta(days=definition.day_offset)
-            visit = Visit(
+    for definition in definitions:
+        target = day1 + dt.timedelta(days=definition.day_offset)
+        visits.append(
+            Visit(
                 patient=patient,
                 definition=definition,
                 code=definition.code,
@@ -58,8 +68,13 @@ def visit_calendar_create(
                 window_start=target - dt.timedelta(days=definition.window_before),
                 window_end=target + dt.timedelta(days=definition.window_after),
             )
-            visits.append(save_audited(visit, actor=actor, reason=reason))
-    return visits
+        )
+    # Written together (one INSERT and one for the history rows, not four statements a visit:
+    # issue 12). No visit of the patient has these codes (just read, in the allocation's
+    # transaction, under the patient's lock) and the definitions were just read, so the unique
+    # constraint and the references are left to the database.
+    with deferred_after_writes(actor=actor, reason=reason):
+        return create_audited_many(visits, actor=actor, reason=reason, references_checked=True)
 
 
 def visit_calendar_after_allocation(

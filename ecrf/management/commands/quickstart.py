@@ -7,8 +7,14 @@ from django.core.management.base import BaseCommand
 # app of its own (see the import-linter layers contract in pyproject.toml).
 
 
+DEMO_COHORT = 6  # patients simulated per trial on the first run
+
+
 class Command(BaseCommand):
-    help = "Migrate, load the shipped protocols, create demo users, and serve on 127.0.0.1:8000."
+    help = (
+        "Migrate, load the shipped protocols, create demo users and cohorts, and serve on "
+        "127.0.0.1:8000."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--no-serve", action="store_true", help="set up, then stop")
@@ -26,6 +32,14 @@ class Command(BaseCommand):
         call_command("import_ctcae", stdout=self.stdout)
         self.stdout.write("Creating the demo users and allocation lists...")
         call_command("seed_demo", stdout=self.stdout)
+        # Living trials to look at: a small cohort simulated through the services in each trial
+        # that has no patient yet (the first run only; deterministic for the seed).
+        self.stdout.write(
+            f"Simulating a demo cohort ({DEMO_COHORT} patients) in each trial without patients..."
+        )
+        call_command(
+            "simulate_cohort", all_empty=True, patients=DEMO_COHORT, seed=2026, stdout=self.stdout
+        )
         if options["no_serve"]:
             self.stdout.write(self.style.SUCCESS("Ready. Start the server with `make run`."))
             return
