@@ -216,6 +216,9 @@ def audit_entries(user, query: AuditFilter) -> QuerySet:
     ]
     if query.resource in (None, EXPORTS_RESOURCE):
         parts.append(_export_entries(user, query))
+    # Each part unordered (SQLite refuses an ORDER BY inside a compound statement); the union is
+    # ordered as a whole.
+    parts = [part.order_by() for part in parts]
     combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     return combined.order_by("-a_at", "-a_history", "a_resource")
 
