@@ -9,13 +9,15 @@ lock) when the write must not happen:
 
 `ecrf.audit.save_audited` — the one save of every service, view, admin action and command, and
 so of `update_audited` and `void_audited` too — calls `check_write()` before each save; a bulk
-insert (the lab import) calls `check_writes()` before its insert. Like `ecrf.after_write`, this
+insert (the lab import) calls `check_writes()` before its insert. A guard whose answer depends
+only on what a record belongs to (a patient, a visit) names that with `target_of`, and a bulk
+write then asks it once per target, not once per row. Like `ecrf.after_write`, this
 is one explicit registry keyed by model, not a Django signal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 from django.db import models
@@ -29,16 +31,22 @@ class WriteGuard:
     name: str
     models: frozenset[type[models.Model]]
     check: Callable[..., None]
+    # What the answer depends on (hashable); None: every record is checked on its own.
+    target_of: Callable[[models.Model], Hashable] | None = None
 
 
 _guards: dict[str, WriteGuard] = {}
 
 
 def register_write_guard(
-    name: str, *, models: Iterable[type[models.Model]], check: Callable[..., None]
+    name: str,
+    *,
+    models: Iterable[type[models.Model]],
+    check: Callable[..., None],
+    target_of: Callable[[models.Model], Hashable] | None = None,
 ) -> WriteGuard:
     """Registers (or, under the same name, replaces — `ready()` may run twice) one guard."""
-    guard = WriteGuard(name=name, models=frozenset(models), check=check)
+    guard = WriteGuard(name=name, models=frozenset(models), check=check, target_of=target_of)
     _guards[name] = guard
     return guard
 
@@ -56,6 +64,17 @@ def check_write(instance: models.Model, *, actor) -> None:
 
 
 def check_writes(instances: Iterable[models.Model], *, actor) -> None:
-    """`check_write` for rows written in bulk (each guard may cache what it read)."""
+    """`check_write` for rows written in bulk, in their order: the first refusal propagates. A
+    guard with a `target_of` is asked about the first record of each target only (the others
+    would get the same answer)."""
+    asked: set[tuple[str, Hashable]] = set()
     for instance in instances:
-        check_write(instance, actor=actor)
+        for guard in _guards.values():
+            if type(instance) not in guard.models:
+                continue
+            if guard.target_of is not None:
+                key = (guard.name, guard.target_of(instance))
+                if key in asked:
+                    continue
+                asked.add(key)
+            guard.check(instance, actor=actor)

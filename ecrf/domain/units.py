@@ -15,6 +15,7 @@ dropped (``Decimal("150")``, never ``Decimal("1.5E+2")``), so callers can compar
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -245,6 +246,8 @@ LAB_TESTS: Mapping[str, LabTest] = MappingProxyType({test.code: test for test in
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 
 
+# A feed repeats a handful of spellings: each is collapsed once (the key is a pure function).
+@functools.lru_cache(maxsize=1024)
 def _unit_key(unit: str) -> str:
     """Collapse the spellings of one unit to a comparison key: ``x 10E9 / L`` → ``10^9/l``."""
     key = re.sub(r"\s+", "", unit).lower()

@@ -32,11 +32,11 @@ from ecrf.domain.dates import age_in_years
 from ecrf.domain.errors import DomainError
 from ecrf.exceptions import InvalidInput, PermissionRefused, ServiceError
 from ecrf.validation import validate_for_save
-from ecrf.write_guards import check_writes
 from patients.models import Patient
 from patients.selectors import visible_patients
 from trials.models import Study
 from visits.labs import evaluation
+from visits.labs.bulk_write import store_results
 from visits.labs.models import DEFAULT_LABORATORY, LabResult, RangeSource, ReferenceRange
 from visits.labs.selectors import baseline_among
 from visits.labs.services import (
@@ -434,13 +434,13 @@ def _stored_series(new: list[LabResult]) -> dict[tuple[int, str], list[LabResult
     return series
 
 
-def _grade(new: list[LabResult], series: dict) -> tuple[list[LabResult], list[LabResult]]:
-    """Grades the new results (oldest first) against their series' final baseline; returns the
-    new results graded against another new result (their baseline gets its id on insert) and
-    the stored results whose suggestion changed."""
+def _grade(new: list[LabResult], series: dict) -> list[LabResult]:
+    """Grades the new results (oldest first) against their series' final baseline (which may
+    be a new result: it gets its id on insert); returns the stored results whose suggestion
+    changed."""
     for result in new:
         series.setdefault((result.patient_id, result.test_code), []).append(result)
-    later_link, regraded = [], []
+    regraded = []
     for (_, _), members in series.items():
         # Stored first in (time, id) order, the new ones after in file-time order, as their
         # ids will be: the order `baseline_among` ranks a series in.
@@ -457,30 +457,9 @@ def _grade(new: list[LabResult], series: dict) -> tuple[list[LabResult], list[La
             )
             before = None if result.pk is None else suggestion_fields(result)
             apply_suggestion(result, graded_against)
-            if result.pk is None:
-                if graded_against is not None and graded_against.pk is None:
-                    later_link.append(result)
-            elif suggestion_fields(result) != before:
+            if result.pk is not None and suggestion_fields(result) != before:
                 regraded.append(result)
-    return later_link, regraded
-
-
-def _store(new: list[LabResult], later_link: list[LabResult], *, actor, reason: str) -> None:
-    """Inserts the results, links those graded against a result of the same file, and writes
-    every history row (the final state, user and reason) in bulk."""
-    baselines = {id(r): r.baseline_result for r in later_link}
-    for result in later_link:
-        result.baseline_result = None
-    # A freeze or lock of a patient refuses the import as it refuses a single write.
-    check_writes(new, actor=actor)
-    LabResult.objects.bulk_create(new, batch_size=1000)
-    if later_link:
-        for result in later_link:
-            result.baseline_result = baselines[id(result)]
-        LabResult.objects.bulk_update(later_link, ["baseline_result"], batch_size=1000)
-    LabResult.history.bulk_history_create(
-        new, batch_size=1000, default_user=actor, default_change_reason=reason
-    )
+    return regraded
 
 
 def _record_failure(outcome: RowOutcome, error: Exception) -> None:
@@ -573,8 +552,8 @@ def lab_results_import(
         raise InvalidInput("There are no rows to import.", field="rows")
     results = [result for _, result in new]
     if results:
-        later_link, regraded = _grade(results, _stored_series(results))
-        _store(results, later_link, actor=actor, reason=reason)
+        regraded = _grade(results, _stored_series(results))
+        store_results(results, actor=actor, reason=reason)
         # The bulk-written rows, and any stored result graded again against a new baseline,
         # set off what depends on them (the endpoint assessment) once per touched patient.
         with deferred_after_writes(actor=actor, reason=reason):

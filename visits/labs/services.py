@@ -38,12 +38,13 @@ REGRADE_REASON = "CTCAE suggestion re-derived: the baseline changed"
 # --- Checks shared by the API, the bulk import and the admin ---------------------------------
 
 
-def check_collected_at(collected_at: dt.datetime, patient: Patient) -> None:
+def check_collected_at(collected_at: dt.datetime, patient: Patient, *, zone=None) -> None:
+    """`zone`: the current time zone, when the caller has read it already."""
     if timezone.is_naive(collected_at):
         raise InvalidInput("Give the collection time with its time zone.", field="collected_at")
     if collected_at > timezone.now() + CLOCK_SKEW:
         raise InvalidInput("Must not be in the future.", field="collected_at")
-    if timezone.localdate(collected_at) < patient.birth_date:
+    if timezone.localdate(collected_at, zone) < patient.birth_date:
         raise InvalidInput(
             f"Is before the patient's birth date ({patient.birth_date:%Y-%m-%d}).",
             field="collected_at",
@@ -64,12 +65,13 @@ class ReportedValue:
 
 
 def apply_measurement(
-    result: LabResult, reported: ReportedValue, *, find_range=reference_range_for
+    result: LabResult, reported: ReportedValue, *, find_range=reference_range_for, zone=None
 ) -> None:
     """Sets the reported and standard-unit values and the range of `result` (not the CTCAE
     suggestion, which needs the patient's series). Raises DomainError/InvalidInput.
 
-    `find_range` looks up the range table (the bulk import passes its preloaded tables)."""
+    `find_range` looks up the range table (the bulk import passes its preloaded tables);
+    `zone` is the current time zone, when the caller has read it already."""
     test_code = evaluation.canonical_test_code(reported.test_code)
     lln, uln, source, range_row = reported.lln, reported.uln, RangeSource.RESULT, None
     if lln is None and uln is None:
@@ -77,7 +79,7 @@ def apply_measurement(
             patient=result.patient,
             test_code=test_code,
             laboratory=reported.laboratory,
-            collected_on=timezone.localdate(result.collected_at),
+            collected_on=timezone.localdate(result.collected_at, zone),
         )
         source = RangeSource.RANGE_TABLE if range_row else RangeSource.NONE
         if range_row is not None:
@@ -257,14 +259,17 @@ def prepare_lab_result(
     input."""
     check_patient_open(patient)
     check_visit_of_patient(visit, patient)
-    check_collected_at(collected_at, patient)
+    # The current time zone is a context variable, slow to read row after row in an import:
+    # read once for the three uses.
+    zone = timezone.get_current_timezone()
+    check_collected_at(collected_at, patient, zone=zone)
     result = LabResult(
         patient=patient,
         visit=visit,
-        collected_at=timezone.localtime(collected_at),
+        collected_at=timezone.localtime(collected_at, zone),
         source_accession=(source_accession or "").strip(),
     )
-    apply_measurement(result, reported, find_range=find_range)
+    apply_measurement(result, reported, find_range=find_range, zone=zone)
     return result
 
 

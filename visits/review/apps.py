@@ -11,9 +11,16 @@ class ReviewConfig(AppConfig):
         # Freezes and locks refuse every audited write to the data they cover, from any layer
         # below (services, admin, bulk import, commands): the recorders never import this app.
         from ecrf.write_guards import register_write_guard
-        from visits.review.locks import guarded_models, refuse_locked_write
+        from visits.review.locks import guarded_models, locked_target, refuse_locked_write
 
-        register_write_guard("freeze and lock", models=guarded_models(), check=refuse_locked_write)
+        # Whether a write is refused depends only on its study, patient and visit: a bulk write
+        # asks once per patient and visit.
+        register_write_guard(
+            "freeze and lock",
+            models=guarded_models(),
+            check=refuse_locked_write,
+            target_of=locked_target,
+        )
         from django.contrib import admin
 
         from ecrf.after_write import register_after_write

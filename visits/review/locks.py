@@ -3,7 +3,8 @@
 A data manager freezes a visit or a patient (a pause while data are cleaned) and locks a
 patient's casebook or the whole study (for analysis). `refuse_locked_write` is registered as an
 `ecrf.write_guards` guard on every clinical record, so the API, the admin, the bulk import and
-the commands all get the same 409 naming the lock. Its cost: one indexed statement per write.
+the commands all get the same 409 naming the lock. Its cost: one indexed statement per write
+(per patient and visit for a bulk write).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def guarded_models() -> list[type[models.Model]]:
     ]
 
 
-def _target(instance: models.Model) -> tuple[int | None, int | None, int | None]:
+def locked_target(instance: models.Model) -> tuple[int | None, int | None, int | None]:
     """(study id if known, patient id, visit id) of a record about to be written."""
     if isinstance(instance, Patient):
         return instance.study_id, instance.pk, None
@@ -98,7 +99,7 @@ def describe(lock: DataLock) -> str:
 
 
 def refuse_locked_write(instance: models.Model, *, actor) -> None:
-    study_id, patient_id, visit_id = _target(instance)
+    study_id, patient_id, visit_id = locked_target(instance)
     lock = covering_lock(study_id=study_id, patient_id=patient_id, visit_id=visit_id)
     if lock is not None:
         raise DataLocked(describe(lock))
