@@ -137,6 +137,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # The tests' database is a file, not Django's in-memory default: a live server's threads then
+    # each have their own connection, as `make run`'s do (in memory, every thread would share one,
+    # and two concurrent requests would share one transaction).
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
