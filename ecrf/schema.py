@@ -5,8 +5,9 @@ from the views:
 
 - the error envelope (`ErrorEnvelope`, see ecrf/exceptions.py) for each 4xx an operation can
   answer: 400 always (bad bodies, bad filters), 401/403 when it needs a user, 404 always (the
-  record named in the path, or a page past the last), 409 and 415 on writes (stale version,
-  state conflicts; a body not JSON), 429 when the view is throttled;
+  record named in the path, or a page past the last), 409, 413 and 415 on writes (stale version,
+  state conflicts; a body too large (ecrf/request_limits.py); a body not JSON), 429 when the
+  view is throttled;
 - a void (DELETE) answers 200 with the voided record, and asks for `reason` and `version`;
 - `If-Match` on updates and voids, `ETag` on every single-record answer of a versioned record;
 - `Idempotency-Key` on every POST that needs a user (ecrf/idempotency.py), with the 422 of a key
@@ -29,6 +30,7 @@ ERROR_DESCRIPTIONS = {
     "403": "Your role or sites do not allow this.",
     "404": "No such record among those you may see.",
     "409": "Conflict: a stale `version`/If-Match, or the record's state does not allow this.",
+    "413": "The body is larger than the server accepts (`MAX_REQUEST_BYTES`, 2 MB by default).",
     "415": "The body is not JSON (send `Content-Type: application/json`).",
     "422": "This Idempotency-Key was used for another request (other path or body).",
     "429": "Too many requests; retry after `Retry-After` seconds.",
@@ -148,7 +150,7 @@ class ContractAutoSchema(AutoSchema):
             codes += ["401", "403"]
         codes.append("404")  # the record named in the path, or a page past the last
         if self.method in WRITE_METHODS:
-            codes += ["409", "415"]
+            codes += ["409", "413", "415"]
         if self._takes_idempotency_key():
             codes.append("422")
         if self.view.get_throttles():
