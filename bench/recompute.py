@@ -8,8 +8,9 @@ at every fourth visit, written in bulk with their history rows (bench data only:
 through the services would take hours here). Then, in one run:
 - the raw read: one SELECT per source table of every row the assessment reads (psycopg, all rows
   fetched), the floor;
-- the recompute job (`recompute_assessments`, one transaction per patient), when every assessment
-  changes (first run) and when none does (second run);
+- the recompute job (`recompute_assessments`, one transaction per chunk of patients), when half
+  the assessments are new (first run) and when none changes (second run), with the longest
+  chunk's transaction (how long a data entry for one of its patients can wait);
 - the stored report and the `as_of` report (recomputed from the audit history), with their SQL
   statements at half and at all of the patients (constant when the two are equal).
 """
@@ -127,14 +128,41 @@ def timed_report(study, as_of) -> tuple[float, int]:
     return time.perf_counter() - started, len(queries)
 
 
-def recompute(study) -> tuple[float, dict]:
+def recompute(study) -> tuple[float, dict, list[float]]:
+    """The job's time, result and the duration of each chunk's transaction (how long a chunk's
+    patients stay locked: the longest a data entry for one of them can wait)."""
     from ecrf.jobs import create_job, run_job
+    from visits.endpoints import jobs
+
+    chunk_seconds = []
+    refresh_chunk = jobs.refresh_patient_assessments
+
+    def timed_chunk(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return refresh_chunk(*args, **kwargs)
+        finally:
+            chunk_seconds.append(time.perf_counter() - started)
 
     job = create_job(kind="recompute_assessments", study=study, actor=None, parameters={})
-    started = time.perf_counter()
-    job = run_job(job.pk)
+    jobs.refresh_patient_assessments = timed_chunk
+    try:
+        started = time.perf_counter()
+        job = run_job(job.pk)
+        elapsed = time.perf_counter() - started
+    finally:
+        jobs.refresh_patient_assessments = refresh_chunk
     assert job.state == "done", job.error
-    return time.perf_counter() - started, job.result
+    return elapsed, job.result, chunk_seconds
+
+
+def chunks_detail(chunk_seconds: list[float]) -> str:
+    from visits.endpoints.services import CHUNK_SIZE
+
+    return (
+        f"{len(chunk_seconds)} chunks of {CHUNK_SIZE}: transaction longest "
+        f"{max(chunk_seconds):.3f} s, mean {sum(chunk_seconds) / len(chunk_seconds):.3f} s"
+    )
 
 
 def main() -> None:
@@ -142,7 +170,15 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=1000)
     parser.add_argument("--visits", type=int, default=26)
     parser.add_argument(
-        "--profile", action="store_true", help="print where the unchanged recompute spends time"
+        "--profile", action="store_true", help="where the recompute spends time, nothing changed"
+    )
+    parser.add_argument(
+        "--no-as-of",
+        action="store_true",
+        help="skip the as_of report (10,000 patients: its lab query ran > 9 min, bench/README.md)",
+    )
+    parser.add_argument(
+        "--chunk", type=int, help="patients per recompute transaction (default: CHUNK_SIZE)"
     )
     args = parser.parse_args()
     print(f"machine: {common.machine()}")
@@ -153,25 +189,34 @@ def main() -> None:
     from trials.models import Study
 
     study = Study.objects.get(registry_id=common.STUDY)
+    if args.chunk:
+        from visits.endpoints import services
+
+        services.CHUNK_SIZE = args.chunk
     half = args.patients // 2
     ids = generate(study, half, args.visits, 0)
     recompute(study)
     _, half_stored_queries = timed_report(study, None)
-    _, half_as_of_queries = timed_report(study, timezone.now())
+    if not args.no_as_of:
+        _, half_as_of_queries = timed_report(study, timezone.now())
     ids += generate(study, args.patients - half, args.visits, half)
     print(f"setup: {time.perf_counter() - started:.1f} s ({len(ids)} patients)")
 
     read_s, rows = min(raw_read(ids) for _ in range(3))
-    first_s, first = recompute(study)
+    first_s, first, first_chunks = recompute(study)
     profiler = cProfile.Profile() if args.profile else None
     if profiler:
         profiler.enable()
-    again_s, again = recompute(study)
+    again_s, again, again_chunks = recompute(study)
     if profiler:
         profiler.disable()
     stored_s, stored_queries = min(timed_report(study, None) for _ in range(2))
     cut = timezone.now()
-    as_of_s, as_of_queries = min(timed_report(study, cut) for _ in range(2))
+    as_of_s, as_of_queries = (
+        (float("nan"), 0) if args.no_as_of else min(timed_report(study, cut) for _ in range(2))
+    )
+    if args.no_as_of:
+        half_as_of_queries = 0
 
     print()
     common.print_table(
@@ -205,6 +250,8 @@ def main() -> None:
         ],
     )
     print()
+    print(f"recompute, half new: {chunks_detail(first_chunks)}")
+    print(f"recompute, unchanged: {chunks_detail(again_chunks)}")
     print(
         f"ratios: recompute/read {first_s / read_s:.1f}x (unchanged {again_s / read_s:.1f}x); "
         f"report/read {stored_s / read_s:.1f}x; as_of report/read {as_of_s / read_s:.1f}x; "
@@ -215,8 +262,9 @@ def main() -> None:
     if profiler:
         print()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(
-            "refresh_patient_assessment|_patient_state|assess_patient|evaluate_endpoints|"
-            "assess_visits|course_from_annotations|execute_sql|as_sql|save_audited"
+            "refresh_patient_assessments|_patient_states|assess_patient|evaluate_endpoints|"
+            "assess_visits|course_from_annotations|execute_sql|as_sql|save_many_audited|"
+            "bulk_update|bulk_create|bulk_history_create|validate_for_save"
         )
 
 

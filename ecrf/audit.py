@@ -14,7 +14,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from ecrf.after_write import record_written
+from ecrf.after_write import record_written, records_written
 from ecrf.exceptions import InvalidInput, StaleVersion
 from ecrf.validation import validate_for_save
 from ecrf.write_guards import check_write, check_writes
@@ -73,13 +73,7 @@ def save_audited(
     First, what the layers above registered as a precondition of the write (`ecrf.write_guards`:
     a freeze or lock of the data) may refuse it."""
     check_write(instance, actor=actor)
-    instance._history_user = actor
-    instance._change_reason = reason or None
-    check_plausible_dates(instance)
-    # full_clean()'s checks, without a query per check constraint or per loaded foreign key.
-    validate_for_save(
-        instance, unique_checked=references_checked, references_checked=references_checked
-    )
+    _checked_for_save(instance, actor=actor, reason=reason, references_checked=references_checked)
     # The record and what is derived from it (e.g. the endpoint assessment) commit together; inside
     # a service's transaction this adds no savepoint.
     with transaction.atomic(savepoint=False):
@@ -88,33 +82,64 @@ def save_audited(
     return instance
 
 
-def create_audited_many(
-    instances: list[models.Model], *, actor, reason: str, references_checked: bool = False
+def _checked_for_save(
+    instance: models.Model, *, actor, reason: str | None, references_checked: bool
+) -> None:
+    """What every audited save checks of the record (after the write guards), and the user and
+    reason its history row takes."""
+    instance._history_user = actor
+    instance._change_reason = reason or None
+    check_plausible_dates(instance)
+    # full_clean()'s checks, without a query per check constraint or per loaded foreign key.
+    validate_for_save(
+        instance, unique_checked=references_checked, references_checked=references_checked
+    )
+
+
+def save_many_audited(
+    model: type[models.Model],
+    *,
+    created: list[models.Model],
+    updated: list[models.Model],
+    update_fields: list[str],
+    actor,
+    reason: str | None,
+    references_checked: bool = False,
 ) -> list[models.Model]:
-    """`save_audited` for new records of one model written together (a visit calendar): each is
-    checked as `save_audited` checks it, then one INSERT writes the records and one their
-    history rows ("+", the same user, reason and time), and the after-write hooks run for each
-    (once per subject inside `deferred_after_writes`). The history is never skipped: simple-
-    history's `bulk_history_create` writes what its post-save signal would have written."""
-    if not instances:
-        return []
-    model = type(instances[0])
-    if any(type(instance) is not model or not instance._state.adding for instance in instances):
-        raise TypeError("create_audited_many writes new records of one model")
-    check_writes(instances, actor=actor)
-    for instance in instances:
-        check_plausible_dates(instance)
-        validate_for_save(
-            instance, unique_checked=references_checked, references_checked=references_checked
+    """`save_audited` for many rows of one model in a constant number of statements: the same
+    checks per row (the write guards once per what they depend on, `check_writes`), one INSERT
+    of the new rows, one UPDATE of `update_fields` of the others, and their history rows in bulk
+    with the same user, reason and type ("+" or "~") a save one by one writes; then what readers
+    registered (`ecrf.after_write`), once per subject. Returns the rows written, new ones with
+    their ids.
+
+    For rows derived by the server (a recompute, a visit calendar), whose `version` the caller
+    has already set."""
+    written = [*created, *updated]
+    check_writes(written, actor=actor)
+    for instance in written:
+        _checked_for_save(
+            instance, actor=actor, reason=reason, references_checked=references_checked
         )
+    # One instant for the chunk: the stored `updated_at` and the history rows' dates agree.
+    now = timezone.now()
+    auto_now = [f for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
+    for instance in updated:
+        for field in auto_now:  # bulk_update does not run the fields' pre_save
+            setattr(instance, field.attname, now)
+    history = model.history
     with transaction.atomic(savepoint=False):
-        created = model._default_manager.bulk_create(instances)
-        model.history.bulk_history_create(
-            created, default_user=actor, default_change_reason=reason or None
-        )
-        for instance in created:
-            record_written(instance, actor=actor, reason=reason)
-    return created
+        if created:
+            model._default_manager.bulk_create(created)
+            history.bulk_history_create(created, default_date=now, default_change_reason=None)
+        if updated:
+            fields = [*update_fields, *(f.name for f in auto_now if f.name not in update_fields)]
+            model._default_manager.bulk_update(updated, fields)
+            history.bulk_history_create(
+                updated, update=True, default_date=now, default_change_reason=None
+            )
+        records_written(written, actor=actor, reason=reason or "record written")
+    return written
 
 
 def check_version(instance: models.Model, expected_version: int | None) -> None:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ecrf.access import Action
 from ecrf.after_write import deferred_after_writes
-from ecrf.audit import create_audited_many, save_audited, update_audited, void_audited
+from ecrf.audit import save_audited, save_many_audited, update_audited, void_audited
 from ecrf.exceptions import Conflict, InvalidInput
 from patients.models import Patient
 from patients.services import (
@@ -74,7 +74,15 @@ def visit_calendar_create(
     # transaction, under the patient's lock) and the definitions were just read, so the unique
     # constraint and the references are left to the database.
     with deferred_after_writes(actor=actor, reason=reason):
-        return create_audited_many(visits, actor=actor, reason=reason, references_checked=True)
+        return save_many_audited(
+            Visit,
+            created=visits,
+            updated=[],
+            update_fields=[],
+            actor=actor,
+            reason=reason,
+            references_checked=True,
+        )
 
 
 def visit_calendar_after_allocation(
