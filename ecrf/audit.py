@@ -11,7 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from ecrf.after_write import record_written, records_written
@@ -270,3 +270,21 @@ def history_entries(instance: models.Model, present: Presenter | None = None) ->
         )
         previous = record
     return entries
+
+
+def latest_versions(model: type[models.Model], as_of: dt.datetime, **scope) -> models.QuerySet:
+    """Each record's history row as it stood at `as_of` (its latest at that instant, deletions
+    included), among the records `scope` selects — what a record never changes (its id, its
+    patient, its study). Filter the result for what may change (voided, a test code): filtered
+    before, a record voided or corrected before the cut would be read as its earlier version.
+
+    On PostgreSQL `DISTINCT ON (id)` in history-date order, a sort whatever the plan; elsewhere
+    simple-history's `latest_of_each()` (NOT EXISTS a later row), whose anti-join PostgreSQL
+    planned quadratically over bulk-written history (bench/README.md, fourth round)."""
+    history = model.history.filter(history_date__lte=as_of, **scope)
+    if connection.vendor != "postgresql":
+        return history.latest_of_each()
+    latest = (
+        history.order_by("id", "-history_date", "-history_id").distinct("id").values("history_id")
+    )
+    return model.history.filter(history_id__in=latest)

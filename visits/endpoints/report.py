@@ -195,9 +195,9 @@ def adverse_events_by_arm(patients: list[Patient], arms, as_of: dt.datetime | No
     """Patients with any AE, by their worst CTCAE grade, and by term — per arm."""
     arm_of = {p.pk: p.arm_id for p in patients}
     events = list(
-        rows(AdverseEvent, as_of, patient_id__in=list(arm_of), is_voided=False).values_list(
-            "patient_id", "grade", "term_id"
-        )
+        rows(
+            AdverseEvent, as_of, scope={"patient_id__in": list(arm_of)}, is_voided=False
+        ).values_list("patient_id", "grade", "term_id")
     )
     term_names = dict(
         CtcaeTerm.objects.filter(pk__in={term for _, _, term in events}).values_list("pk", "term")

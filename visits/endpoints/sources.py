@@ -21,6 +21,7 @@ from django.db import connection
 from django.db.models import F, JSONField, Model, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast, JSONArray, TruncDate
 
+from ecrf.audit import latest_versions
 from ecrf.domain.endpoints import SERIES_TESTS
 from patients.models import Patient
 from visits.findings.models import (
@@ -142,11 +143,12 @@ def _ordering(model: type[Model]) -> list[str]:
     return ["id" if name == "pk" else name for name in model._meta.ordering if name != "patient"]
 
 
-def rows(model: type[Model], as_of: dt.datetime | None, **filters) -> QuerySet:
-    """Current rows, or the rows as they stood at `as_of` (latest history row of each)."""
+def rows(model: type[Model], as_of: dt.datetime | None, *, scope: dict, **filters) -> QuerySet:
+    """Current rows, or the rows as they stood at `as_of`: each record of `scope` (its patient,
+    its id) as its latest history row then, and only that version filtered by `filters`."""
     if as_of is None:
-        return model._default_manager.filter(**filters)
-    return model.history.filter(history_date__lte=as_of, **filters).latest_of_each()
+        return model._default_manager.filter(**scope, **filters)
+    return latest_versions(model, as_of, **scope).filter(**filters)
 
 
 class _DecimalJSON(json.JSONDecoder):
@@ -224,10 +226,10 @@ class CourseData:
                 getattr(self, attribute)[row["pk"]] = rows_of_patient
 
     def _load_per_source(self, patient_ids: list[int], as_of: dt.datetime | None) -> None:
-        live = {"patient_id__in": patient_ids, "is_voided": False}
+        scope = {"patient_id__in": patient_ids}
         for attribute, model, filters in COURSE_SOURCES:
             row_type, columns = _COLUMNS[attribute]
-            queryset = rows(model, as_of, **filters, **live).order_by(
+            queryset = rows(model, as_of, scope=scope, is_voided=False, **filters).order_by(
                 "patient_id", *_ordering(model)
             )
             grouped: dict[int, list] = defaultdict(list)
@@ -242,7 +244,7 @@ class CourseData:
 def patients_as_of(queryset: QuerySet[Patient], as_of: dt.datetime | None) -> list[Patient]:
     """The patients of `queryset` as they stood at `as_of` (their arm, day 1, status then)."""
     ids = list(queryset.values_list("pk", flat=True))
-    found = rows(Patient, as_of, id__in=ids)
+    found = rows(Patient, as_of, scope={"id__in": ids})
     if as_of is not None:
         found = found.as_instances()
     return list(found.order_by("subject_id"))

@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import F, QuerySet
 
+from ecrf.audit import latest_versions
 from patients.models import Consent, EligibilityAssessment, Patient
 from visits.dosing.models import DoseAdjustment, DosePlan, DoseRecord, TitrationDecision
 from visits.endpoints.models import PatientAssessment
@@ -159,8 +160,7 @@ def study_rows(
     if as_of is None:
         queryset = table.model._default_manager.filter(**scope)
     else:
-        latest = table.model.history.filter(history_date__lte=as_of, **scope).latest_of_each()
-        queryset = latest.exclude(history_type="-")
+        queryset = latest_versions(table.model, as_of, **scope).exclude(history_type="-")
     return queryset.annotate(**subject_annotations(table)).order_by("x_subject_id", "id")
 
 
