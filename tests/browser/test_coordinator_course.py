@@ -33,6 +33,9 @@ from visits.safety.models import AdverseEvent
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 STUDY = "NCT03304288"
+# Seconds a page may take to answer a submit: a randomization writes the calendar, grades the
+# screening labs and assesses the patient; on a loaded 2-core CI machine that has taken > 10 s.
+PAGE_WAIT = 30
 PASSWORD = "browser-pass-2026"
 BASELINE_PANEL = [  # test, value, unit, LLN, ULN (a normal screening panel)
     ("PLAT", "20", "10^9/L", "", ""),
@@ -61,7 +64,9 @@ class Admin:
         self.open("/admin/login/")
         self.type("id_username", username)
         self.type("id_password", PASSWORD + "\n")
-        WebDriverWait(self.driver, 10).until(ec.presence_of_element_located((By.ID, "user-tools")))
+        WebDriverWait(self.driver, PAGE_WAIT).until(
+            ec.presence_of_element_located((By.ID, "user-tools"))
+        )
 
     def type(self, field_id: str, text: str) -> None:
         element = self.driver.find_element(By.ID, field_id)
@@ -78,7 +83,12 @@ class Admin:
         selector = f"input[type=submit][name={name}]" if name else "input[type=submit].default"
         button = self.driver.find_element(By.CSS_SELECTOR, f"#content-main {selector}")
         button.click()
-        WebDriverWait(self.driver, 10).until(ec.staleness_of(button))
+        WebDriverWait(self.driver, PAGE_WAIT).until(ec.staleness_of(button))
+        # The old page is gone; wait for the answer to be loaded before reading it.
+        WebDriverWait(self.driver, PAGE_WAIT).until(
+            lambda driver: driver.execute_script("return document.readyState") == "complete"
+            and driver.find_elements(By.ID, "content")
+        )
 
     def errors(self) -> list[str]:
         found = self.driver.find_elements(By.CSS_SELECTOR, ".errorlist li, p.errornote")
@@ -238,7 +248,7 @@ def test_coordinator_course(driver, live_server, course_setup):
     driver.find_element(By.CSS_SELECTOR, ".field-term .select2-selection").click()
     search = driver.find_element(By.CSS_SELECTOR, ".select2-search__field")
     search.send_keys("Epistaxis")
-    WebDriverWait(driver, 10).until(
+    WebDriverWait(driver, PAGE_WAIT).until(
         ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".select2-results"), "Epistaxis")
     )
     search.send_keys(Keys.ENTER)
