@@ -15,7 +15,8 @@ from ecrf.models import Job
 
 
 class JobSerializer(serializers.ModelSerializer):
-    study = serializers.SlugRelatedField(slug_field="registry_id", read_only=True)
+    # Null for an import whose rows name no study (their subject ids tell it).
+    study = serializers.SlugRelatedField(slug_field="registry_id", read_only=True, allow_null=True)
     site = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     requested_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
