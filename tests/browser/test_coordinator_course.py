@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
@@ -50,6 +51,21 @@ BASELINE_PANEL = [  # test, value, unit, LLN, ULN (a normal screening panel)
 SCREENSHOT_DIR = os.environ.get("SCREENSHOT_DIR")
 
 
+def _gone(element) -> bool:
+    """Whether the page holding `element` has been replaced. Selenium's `staleness_of` knows
+    only StaleElementReferenceException; mid-navigation chromedriver may instead answer that the
+    node "does not belong to the document" (a WebDriverException) — gone as well."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+    return False
+
+
 class Admin:
     """The few gestures a person makes in the admin."""
 
@@ -83,7 +99,7 @@ class Admin:
         selector = f"input[type=submit][name={name}]" if name else "input[type=submit].default"
         button = self.driver.find_element(By.CSS_SELECTOR, f"#content-main {selector}")
         button.click()
-        WebDriverWait(self.driver, PAGE_WAIT).until(ec.staleness_of(button))
+        WebDriverWait(self.driver, PAGE_WAIT).until(lambda _driver: _gone(button))
         # The old page is gone; wait for the answer to be loaded before reading it.
         WebDriverWait(self.driver, PAGE_WAIT).until(
             lambda driver: driver.execute_script("return document.readyState") == "complete"

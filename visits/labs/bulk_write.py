@@ -104,6 +104,8 @@ def _create_results(new: list[LabResult], *, actor, reason: str) -> None:
         for result in later:
             result.baseline_result = baselines[id(result)]
         LabResult.objects.bulk_update(later, ["baseline_result"], batch_size=BATCH)
+    for result in new:
+        result._history_date = result.created_at  # the history row dated as the row it records
     LabResult.history.bulk_history_create(
         new, batch_size=BATCH, default_user=actor, default_change_reason=reason
     )
